@@ -1,0 +1,118 @@
+/*
+ * cmd.h - command definitions, the execution context handed to every command, and the
+ * helpers command bodies use (error replies, argument parsing).
+ *
+ * Execution modes of a command with keys in partition P (ctx.p):
+ *   owner   ctx.owner = 1: running on P's owner core; may read and write P.
+ *   reader  ctx.owner = 0: running on another core, lock-free (only CMD_LFREAD commands).
+ *           The command may only read; if it meets something only the owner may read (a
+ *           dict-encoded hash) it returns NEED_OWNER before writing any output, and the
+ *           dispatcher forwards it.
+ *   coordinator  ctx.p = NULL: the keys span partitions (CMD_SPLIT) or the command touches
+ *           every partition (CMD_ALLPART); the body builds a plan of per-partition
+ *           sub-commands (plan.h) or reads each key's partition itself.
+ * ctx.c is the client only when the command runs on the client's own core; commands run for
+ * another core (forwarded) see ctx.c == NULL and use ctx.db/ctx.proto.
+ */
+#ifndef DP_CMD_H
+#define DP_CMD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../resp/compose.h"
+#include "../resp/parse.h"
+#include "cmdid.h"
+#include "stats.h"
+
+struct worker;
+struct client;
+struct part;
+
+#define CMD_WRITE    (1u << 0)  /* may change the data set */
+#define CMD_READONLY (1u << 1)
+#define CMD_DENYOOM  (1u << 2)  /* refused at maxmemory when nothing can be evicted */
+#define CMD_FAST     (1u << 3)
+#define CMD_NOAUTH   (1u << 4)  /* allowed before AUTH */
+#define CMD_LOCAL    (1u << 5)  /* no keys: runs on the client's core with ctx.c set */
+#define CMD_LFREAD   (1u << 6)  /* may read another core's partition lock-free */
+#define CMD_SPLIT    (1u << 7)  /* several keys that may live in different partitions */
+#define CMD_ALLPART  (1u << 8)  /* concerns every partition */
+#define CMD_INTERNAL (1u << 9)  /* sent between workers only */
+#define CMD_NOSCRIPT (1u << 10)
+
+/* Handler results. */
+#define CMD_DONE       0
+#define NEED_OWNER     1 /* reader mode: forward me (no output written) */
+#define CMD_SUSPENDED  2 /* a plan was started: the reply comes later */
+
+struct ctx;
+typedef int (*cmd_fn)(struct ctx *x);
+
+struct cmd_def {
+    const char *name;
+    cmd_fn fn;
+    int arity;
+    uint32_t flags;
+    int first_key, last_key, key_step;
+    const char *group;
+    const char *summary;
+    enum cmd_id id;
+    uint32_t namelen;
+};
+
+extern const struct cmd_def cmd_defs[CMD_COUNT];
+
+/* cmd_lookup: the command named @name (case-insensitive), internal ones only if @internal.
+ * NULL if unknown. */
+const struct cmd_def *cmd_lookup(const char *name, size_t len, int internal);
+
+struct ctx {
+    struct worker *w;
+    struct client *c;
+    struct part *p;
+    const struct cmd_def *cmd;
+    int owner;
+    int argc;
+    const struct rstr *argv;
+    struct obuf *out;
+    int db;
+    uint16_t pdb; /* physical db of ctx.db in ctx.p (0 when p is NULL) */
+    int proto;
+    uint64_t now; /* ms */
+    int failed;   /* an error reply was written */
+    int dirty;    /* changes made */
+};
+
+/* Prototypes of every command body (cmd_*.c). */
+#define CMD_PROTO(id, name, fn, ar, fl, fk, lk, st, grp, sum) int fn(struct ctx *x);
+CMD_TABLE(CMD_PROTO)
+#undef CMD_PROTO
+
+/* ctx_error: reply an error (text with its code, e.g. "ERR syntax error") and count it. */
+void ctx_error(struct ctx *x, const char *msg);
+void ctx_errorf(struct ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ctx_error_arity: "ERR wrong number of arguments for '<cmd>' command". */
+void ctx_error_arity(struct ctx *x);
+
+/* Argument helpers ("...OrReply": on failure they reply and return -1). */
+static inline int arg_is(const struct rstr *a, const char *lit)
+{
+    size_t n = strlen(lit);
+    return a->len == n && strncasecmp(a->p, lit, n) == 0;
+}
+int arg_ll_or_reply(struct ctx *x, const struct rstr *a, long long *v);
+/* arg_ll_range_or_reply: like arg_ll_or_reply with [min,max], replying @msg when outside. */
+int arg_ll_range_or_reply(struct ctx *x, const struct rstr *a, long long min, long long max,
+                          const char *msg, long long *v);
+int arg_ld_or_reply(struct ctx *x, const struct rstr *a, long double *v);
+
+/* ctx_dirty: count a change to the data set. */
+static inline void ctx_dirty(struct ctx *x, int n)
+{
+    x->dirty += n;
+}
+
+#endif

@@ -1,0 +1,531 @@
+/*
+ * cmd_server.c - server commands: COMMAND, CONFIG, DBSIZE, TIME, SLOWLOG, and the snapshot
+ * triggers SAVE, BGSAVE, LASTSAVE (served by the control plane, see control/).
+ */
+#include "../core/log.h"
+#include "../core/util.h"
+#include "../store/hashobj.h"
+#include "../store/part.h"
+#include "client.h"
+#include "cmd.h"
+#include "control.h"
+#include "plan.h"
+#include "server.h"
+#include "worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- COMMAND ---- */
+
+static int visible(const struct cmd_def *d)
+{
+    return !(d->flags & CMD_INTERNAL);
+}
+
+static void command_info(struct ctx *x, const struct cmd_def *d)
+{
+    const char *flags[8];
+    int nf = 0;
+
+    if (d->flags & CMD_WRITE)
+        flags[nf++] = "write";
+    if (d->flags & CMD_READONLY)
+        flags[nf++] = "readonly";
+    if (d->flags & CMD_DENYOOM)
+        flags[nf++] = "denyoom";
+    if (d->flags & CMD_FAST)
+        flags[nf++] = "fast";
+    if (d->flags & CMD_NOAUTH)
+        flags[nf++] = "no_auth";
+    if (d->flags & CMD_NOSCRIPT)
+        flags[nf++] = "noscript";
+    rsp_array(x->out, 10);
+    rsp_bulk_cstr(x->out, d->name);
+    rsp_int(x->out, d->arity);
+    rsp_set(x->out, nf, x->proto);
+    for (int i = 0; i < nf; i++)
+        rsp_simple(x->out, flags[i]);
+    rsp_int(x->out, d->first_key);
+    rsp_int(x->out, d->last_key);
+    rsp_int(x->out, d->key_step);
+    rsp_set(x->out, 1, x->proto);
+    {
+        char cat[32];
+        snprintf(cat, sizeof(cat), "@%s", d->group);
+        rsp_simple(x->out, cat);
+    }
+    rsp_set(x->out, 0, x->proto); /* tips */
+    rsp_array(x->out, 0);         /* key specs */
+    rsp_array(x->out, 0);         /* subcommands */
+}
+
+static void command_docs(struct ctx *x, const struct cmd_def *d)
+{
+    rsp_bulk_cstr(x->out, d->name);
+    rsp_map(x->out, 4, x->proto);
+    rsp_bulk_cstr(x->out, "summary");
+    rsp_bulk_cstr(x->out, d->summary);
+    rsp_bulk_cstr(x->out, "since");
+    rsp_bulk_cstr(x->out, "1.0.0");
+    rsp_bulk_cstr(x->out, "group");
+    rsp_bulk_cstr(x->out, d->group);
+    rsp_bulk_cstr(x->out, "complexity");
+    rsp_bulk_cstr(x->out, (d->flags & CMD_FAST) ? "O(1)" : "O(N)");
+}
+
+int cmd_command(struct ctx *x)
+{
+    int n = 0;
+
+    for (int i = 0; i < CMD_COUNT; i++)
+        n += visible(&cmd_defs[i]);
+    if (x->argc == 1) {
+        rsp_array(x->out, n);
+        for (int i = 0; i < CMD_COUNT; i++)
+            if (visible(&cmd_defs[i]))
+                command_info(x, &cmd_defs[i]);
+        return CMD_DONE;
+    }
+    if (arg_is(&x->argv[1], "count") && x->argc == 2) {
+        rsp_int(x->out, n);
+    } else if (arg_is(&x->argv[1], "info")) {
+        if (x->argc == 2) {
+            rsp_array(x->out, n);
+            for (int i = 0; i < CMD_COUNT; i++)
+                if (visible(&cmd_defs[i]))
+                    command_info(x, &cmd_defs[i]);
+            return CMD_DONE;
+        }
+        rsp_array(x->out, x->argc - 2);
+        for (int i = 2; i < x->argc; i++) {
+            const struct cmd_def *d = cmd_lookup(x->argv[i].p, x->argv[i].len, 0);
+            if (d)
+                command_info(x, d);
+            else
+                rsp_null_array(x->out, x->proto);
+        }
+    } else if (arg_is(&x->argv[1], "docs")) {
+        if (x->argc == 2) {
+            rsp_map(x->out, n, x->proto);
+            for (int i = 0; i < CMD_COUNT; i++)
+                if (visible(&cmd_defs[i]))
+                    command_docs(x, &cmd_defs[i]);
+            return CMD_DONE;
+        }
+        int found = 0;
+        for (int i = 2; i < x->argc; i++)
+            found += cmd_lookup(x->argv[i].p, x->argv[i].len, 0) != NULL;
+        rsp_map(x->out, found, x->proto);
+        for (int i = 2; i < x->argc; i++) {
+            const struct cmd_def *d = cmd_lookup(x->argv[i].p, x->argv[i].len, 0);
+            if (d)
+                command_docs(x, d);
+        }
+    } else if (arg_is(&x->argv[1], "list") && x->argc == 2) {
+        rsp_array(x->out, n);
+        for (int i = 0; i < CMD_COUNT; i++)
+            if (visible(&cmd_defs[i]))
+                rsp_bulk_cstr(x->out, cmd_defs[i].name);
+    } else if (arg_is(&x->argv[1], "help")) {
+        static const char *const lines[] = {
+            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "(no subcommand)", "    Return details about all commands.",
+            "COUNT", "    Return the total number of commands in this server.",
+            "LIST", "    Return a list of all commands in this server.",
+            "INFO [<command-name> ...]", "    Return details about multiple commands.",
+            "DOCS [<command-name> ...]", "    Return documentation details about multiple commands.",
+            "HELP", "    Print this help.",
+        };
+        rsp_array(x->out, (long long)(sizeof(lines) / sizeof(lines[0])));
+        for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+            rsp_simple(x->out, lines[i]);
+    } else {
+        ctx_errorf(x, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
+                      "COMMAND HELP.",
+                   (int)(x->argv[1].len > 128 ? 128 : x->argv[1].len), x->argv[1].p);
+    }
+    return CMD_DONE;
+}
+
+/* ---- CONFIG ---- */
+
+/* Side effects of a changed directive. */
+static void config_applied(const struct opt_def *o)
+{
+    if (!strcmp(o->name, "loglevel"))
+        log_set_level((enum log_level)srv.cfg.loglevel);
+    else if (!strcmp(o->name, "hash-max-listpack-entries"))
+        __atomic_store_n(&hash_max_packed_entries, (uint32_t)srv.cfg.hash_max_listpack_entries,
+                         __ATOMIC_RELAXED);
+    else if (!strcmp(o->name, "hash-max-listpack-value"))
+        __atomic_store_n(&hash_max_packed_value, (uint32_t)srv.cfg.hash_max_listpack_value,
+                         __ATOMIC_RELAXED);
+    control_config_changed(o->name);
+}
+
+void config_apply_all(void)
+{
+    for (int i = 0; i < opt_count; i++)
+        if (!strcmp(opt_defs[i].name, "loglevel") || !strncmp(opt_defs[i].name, "hash-max", 8))
+            config_applied(&opt_defs[i]);
+}
+
+static char *rstr_dup(const struct rstr *a)
+{
+    char *s = malloc(a->len + 1);
+
+    if (s) {
+        memcpy(s, a->p, a->len);
+        s[a->len] = '\0';
+    }
+    return s;
+}
+
+static int config_get(struct ctx *x)
+{
+    static const char *const aliases[][2] = {
+        { "hash-max-ziplist-entries", "hash-max-listpack-entries" },
+        { "hash-max-ziplist-value", "hash-max-listpack-value" },
+    };
+    struct obuf tmp;
+    long long n = 0;
+    char val[1024];
+    uint8_t seen[256] = { 0 };
+
+    obuf_init(&tmp, x->out->pool);
+    for (int a = 2; a < x->argc; a++) {
+        const struct rstr *pat = &x->argv[a];
+        for (int i = 0; i < opt_count; i++) {
+            const struct opt_def *o = &opt_defs[i];
+            if (seen[i] || (o->flags & OPT_NOCONFIGGET) ||
+                !glob_match(pat->p, pat->len, o->name, strlen(o->name), 1))
+                continue;
+            seen[i] = 1;
+            config_format(&srv.cfg, o, val, sizeof(val));
+            rsp_bulk_cstr(&tmp, o->name);
+            rsp_bulk_cstr(&tmp, val);
+            n++;
+        }
+        for (size_t k = 0; k < sizeof(aliases) / sizeof(aliases[0]); k++) {
+            if (seen[opt_count + k] ||
+                !glob_match(pat->p, pat->len, aliases[k][0], strlen(aliases[k][0]), 1))
+                continue;
+            seen[opt_count + k] = 1;
+            config_format(&srv.cfg, config_find(aliases[k][1]), val, sizeof(val));
+            rsp_bulk_cstr(&tmp, aliases[k][0]);
+            rsp_bulk_cstr(&tmp, val);
+            n++;
+        }
+    }
+    rsp_map(x->out, n, x->proto);
+    obuf_splice(x->out, &tmp);
+    return CMD_DONE;
+}
+
+static int config_set_cmd(struct ctx *x)
+{
+    int npairs = (x->argc - 2) / 2, failed = -1, unknown = -1, immut = -1;
+    char why[256] = "", **old = calloc((size_t)npairs, sizeof(char *));
+    const struct opt_def **defs = calloc((size_t)npairs, sizeof(*defs));
+
+    if (!old || !defs) {
+        free(old);
+        free(defs);
+        ctx_error(x, ERR_OOM);
+        return CMD_DONE;
+    }
+    /* validate names first (Redis: unknown or immutable names fail the whole command) */
+    for (int i = 0; i < npairs; i++) {
+        char *name = rstr_dup(&x->argv[2 + 2 * i]);
+        defs[i] = name ? config_find(name) : NULL;
+        free(name);
+        if (!defs[i] && unknown < 0)
+            unknown = i;
+        else if (defs[i] && (defs[i]->flags & OPT_IMMUTABLE) && immut < 0)
+            immut = i;
+        for (int k = 0; k < i && defs[i]; k++)
+            if (defs[k] == defs[i]) {
+                ctx_errorf(x, "ERR CONFIG SET failed (possibly related to argument '%.*s') - "
+                              "duplicate parameter",
+                           (int)x->argv[2 + 2 * i].len, x->argv[2 + 2 * i].p);
+                goto out;
+            }
+    }
+    if (immut >= 0) {
+        ctx_errorf(x, "ERR CONFIG SET failed (possibly related to argument '%.*s') - can't set "
+                      "immutable config",
+                   (int)x->argv[2 + 2 * immut].len, x->argv[2 + 2 * immut].p);
+        goto out;
+    }
+    if (unknown >= 0) {
+        ctx_errorf(x, "ERR Unknown option or number of arguments for CONFIG SET - '%.*s'",
+                   (int)x->argv[2 + 2 * unknown].len, x->argv[2 + 2 * unknown].p);
+        goto out;
+    }
+    for (int i = 0; i < npairs; i++) {
+        char cur[1024], *val = rstr_dup(&x->argv[3 + 2 * i]);
+        config_format(&srv.cfg, defs[i], cur, sizeof(cur));
+        old[i] = strdup(cur);
+        if (!val || config_set(&srv.cfg, defs[i]->name, val, 0, why, sizeof(why)) != 0) {
+            failed = i;
+            free(val);
+            break;
+        }
+        free(val);
+    }
+    if (failed >= 0) { /* put back what was already changed */
+        char ignore[256];
+        for (int i = 0; i < failed; i++)
+            config_set(&srv.cfg, defs[i]->name, old[i], 0, ignore, sizeof(ignore));
+        ctx_errorf(x, "ERR CONFIG SET failed (possibly related to argument '%.*s') - %s",
+                   (int)x->argv[2 + 2 * failed].len, x->argv[2 + 2 * failed].p, why);
+        goto out;
+    }
+    for (int i = 0; i < npairs; i++)
+        config_applied(defs[i]);
+    rsp_ok(x->out);
+out:
+    for (int i = 0; i < npairs; i++)
+        free(old[i]);
+    free(old);
+    free(defs);
+    return CMD_DONE;
+}
+
+int cmd_config(struct ctx *x)
+{
+    const struct rstr *sub = &x->argv[1];
+
+    if (arg_is(sub, "get")) {
+        if (x->argc < 3) {
+            ctx_error(x, "ERR wrong number of arguments for 'config|get' command");
+            return CMD_DONE;
+        }
+        return config_get(x);
+    }
+    if (arg_is(sub, "set")) {
+        if (x->argc < 4 || x->argc % 2) {
+            ctx_error(x, "ERR wrong number of arguments for 'config|set' command");
+            return CMD_DONE;
+        }
+        return config_set_cmd(x);
+    }
+    if (arg_is(sub, "resetstat") && x->argc == 2) {
+        rsp_ok(x->out); /* counters are monotonic in dpcache (Prometheus counters) */
+        return CMD_DONE;
+    }
+    if (arg_is(sub, "rewrite") && x->argc == 2) {
+        ctx_error(x, "ERR CONFIG REWRITE is not supported by dpcache; edit the config file");
+        return CMD_DONE;
+    }
+    if (arg_is(sub, "help")) {
+        static const char *const lines[] = {
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+            "RESETSTAT", "    Accepted for compatibility; dpcache counters never reset.",
+            "HELP", "    Print this help.",
+        };
+        rsp_array(x->out, (long long)(sizeof(lines) / sizeof(lines[0])));
+        for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+            rsp_simple(x->out, lines[i]);
+        return CMD_DONE;
+    }
+    ctx_errorf(x, "ERR unknown subcommand '%.*s'. Try CONFIG HELP.",
+               (int)(sub->len > 128 ? 128 : sub->len), sub->p);
+    return CMD_DONE;
+}
+
+/* ---- DBSIZE / TIME ---- */
+
+int cmd_dbsize(struct ctx *x)
+{
+    uint64_t n = 0;
+
+    if (srv.cfg.cluster_enabled) {
+        struct part *p = x->w->part;
+        n = __atomic_load_n(&p->dbs[part_pdb(p, x->db)].keys, __ATOMIC_RELAXED);
+    } else {
+        for (int i = 0; i < srv.nworkers; i++) {
+            struct part *p = &srv.parts[i];
+            n += __atomic_load_n(&p->dbs[part_pdb(p, x->db)].keys, __ATOMIC_RELAXED);
+        }
+    }
+    rsp_int(x->out, (long long)n);
+    return CMD_DONE;
+}
+
+int cmd_time(struct ctx *x)
+{
+    uint64_t us = x->w->now_us;
+
+    rsp_array(x->out, 2);
+    rsp_bulk_ll(x->out, (long long)(us / 1000000));
+    rsp_bulk_ll(x->out, (long long)(us % 1000000));
+    return CMD_DONE;
+}
+
+/* ---- SLOWLOG ---- */
+
+/* __slowlog get|len|reset on one worker */
+int cmd_i_slowlog(struct ctx *x)
+{
+    struct slowlog *sl = &x->w->slowlog;
+
+    if (arg_is(&x->argv[1], "len")) {
+        rsp_int(x->out, (long long)sl->len);
+    } else if (arg_is(&x->argv[1], "reset")) {
+        slowlog_reset(sl);
+        rsp_ok(x->out);
+    } else {
+        rsp_array(x->out, (long long)sl->len);
+        for (size_t i = 0; i < sl->len; i++) /* newest first */
+            slowlog_reply_entry(x->out, &sl->ring[(sl->head + sl->cap - 1 - i) % sl->cap]);
+    }
+    return CMD_DONE;
+}
+
+struct sl_item {
+    long long id;
+    const char *p;
+    size_t n;
+};
+
+static int sl_cmp(const void *a, const void *b)
+{
+    const struct sl_item *x = a, *y = b;
+    return x->id < y->id ? 1 : x->id > y->id ? -1 : 0;
+}
+
+static void slowlog_get_done(struct client *c, struct plan *pl)
+{
+    struct sl_item *items = NULL;
+    size_t nitems = 0, cap = 0;
+    long long want = pl->acc;
+
+    for (int i = 0; i < pl->nsub; i++) {
+        size_t n, off, e;
+        const char *r = plan_reply(pl, i, &n);
+        const char *crlf = memchr(r, '\r', n);
+        long long cnt;
+        if (!crlf || r[0] != '*' || !string2ll(r + 1, (size_t)(crlf - r - 1), &cnt))
+            continue;
+        off = (size_t)(crlf - r) + 2;
+        for (long long k = 0; k < cnt && (e = resp_elem_len(r + off, n - off)) != 0; k++) {
+            /* entry = "*6\r\n:<id>\r\n..." */
+            const char *idp = memchr(r + off, ':', e);
+            long long id = 0;
+            if (idp) {
+                const char *end = memchr(idp, '\r', e - (size_t)(idp - (r + off)));
+                if (end)
+                    string2ll(idp + 1, (size_t)(end - idp - 1), &id);
+            }
+            if (nitems == cap) {
+                cap = cap ? cap * 2 : 64;
+                struct sl_item *t = realloc(items, cap * sizeof(*t));
+                if (!t)
+                    break;
+                items = t;
+            }
+            items[nitems++] = (struct sl_item){ id, r + off, e };
+            off += e;
+        }
+    }
+    if (nitems > 1)
+        qsort(items, nitems, sizeof(*items), sl_cmp);
+    if (want < 0 || (size_t)want > nitems)
+        want = (long long)nitems;
+    rsp_array(&c->out, want);
+    for (long long i = 0; i < want; i++)
+        obuf_append(&c->out, items[i].p, items[i].n);
+    free(items);
+    plan_end(c, pl);
+}
+
+int cmd_slowlog(struct ctx *x)
+{
+    static const struct rstr name = { "__slowlog", 9 };
+    const struct rstr *sub = &x->argv[1];
+    struct rstr argv[2] = { name, *sub };
+
+    if (arg_is(sub, "get") && x->argc <= 3) {
+        long long count = 10;
+        struct plan *pl;
+        if (x->argc == 3 && arg_ll_range_or_reply(x, &x->argv[2], -1, LLONG_MAX,
+                                                  "ERR count should be greater than or equal to "
+                                                  "-1",
+                                                  &count))
+            return CMD_DONE;
+        pl = plan_begin(x, slowlog_get_done);
+        if (!pl)
+            return CMD_DONE;
+        pl->acc = count;
+        for (int part = 0; part < srv.nworkers; part++)
+            if (plan_add(pl, (unsigned)part, 2, argv) < 0) {
+                plan_end(x->c, pl);
+                ctx_error(x, ERR_OOM);
+                return CMD_DONE;
+            }
+        return plan_run(x->c, pl);
+    }
+    if (arg_is(sub, "len") && x->argc == 2)
+        return plan_broadcast(x, 2, argv, plan_merge_sum);
+    if (arg_is(sub, "reset") && x->argc == 2)
+        return plan_broadcast(x, 2, argv, plan_merge_ok);
+    if (arg_is(sub, "help") && x->argc == 2) {
+        static const char *const lines[] = {
+            "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET [<count>]",
+            "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+            "    Entries are made of:",
+            "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+            "    client name",
+            "LEN",
+            "    Return the length of the slowlog.",
+            "RESET",
+            "    Reset the slowlog.",
+            "HELP",
+            "    Print this help.",
+        };
+        rsp_array(x->out, (long long)(sizeof(lines) / sizeof(lines[0])));
+        for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+            rsp_simple(x->out, lines[i]);
+        return CMD_DONE;
+    }
+    if (arg_is(sub, "get") || arg_is(sub, "len") || arg_is(sub, "reset")) {
+        char low[8];
+        size_t n = sub->len < 7 ? sub->len : 7;
+        for (size_t i = 0; i < n; i++)
+            low[i] = (char)(sub->p[i] | 0x20);
+        low[n] = '\0';
+        ctx_errorf(x, "ERR wrong number of arguments for 'slowlog|%s' command", low);
+        return CMD_DONE;
+    }
+    ctx_errorf(x, "ERR unknown subcommand '%.*s'. Try SLOWLOG HELP.",
+               (int)(sub->len > 128 ? 128 : sub->len), sub->p);
+    return CMD_DONE;
+}
+
+/* ---- snapshots (the control plane writes them) ---- */
+
+int cmd_save(struct ctx *x)
+{
+    return control_request_save(x, 0);
+}
+
+int cmd_bgsave(struct ctx *x)
+{
+    if (x->argc > 2 || (x->argc == 2 && !arg_is(&x->argv[1], "schedule"))) {
+        ctx_error(x, ERR_SYNTAX);
+        return CMD_DONE;
+    }
+    return control_request_save(x, 1);
+}
+
+int cmd_lastsave(struct ctx *x)
+{
+    rsp_int(x->out, (long long)__atomic_load_n(&srv.persist.lastsave, __ATOMIC_RELAXED));
+    return CMD_DONE;
+}

@@ -1,0 +1,60 @@
+/*
+ * options.h - every configuration directive, declared once.
+ *
+ * OPT(field, "name", type, default, min, max, flags, enum_names, "description")
+ *   type      OPT_BOOL (yes/no), OPT_INT (integer in [min, max]), OPT_MEM (bytes, with k/kb/
+ *             m/mb/g/gb units, in [min, max]), OPT_STR, OPT_ENUM (one of enum_names), OPT_SAVE
+ *             (Redis "save" rules), OPT_OBL (client-output-buffer-limit classes).
+ *   flags     OPT_IMMUTABLE: only at start (CONFIG SET refuses, like Redis);
+ *             OPT_REDACT: never logged; OPT_NOCONFIGGET: not listed by CONFIG GET.
+ *
+ * The same table drives the command line (--name value), the config file (name value),
+ * CONFIG GET/SET, --help and the documentation in docs/operations.md. Names and semantics
+ * follow redis.conf where Redis has the directive; dpcache's own are marked [dpcache].
+ */
+/* clang-format off */
+#define OPT_TABLE(OPT) \
+    OPT(stack,            "stack",                       OPT_ENUM, "posix",     0, 0, OPT_IMMUTABLE, opt_stack_names, "[dpcache] network stack: posix (kernel sockets) or native (DPDK ports and dpcache's own TCP/IP)") \
+    OPT(workers,          "workers",                     OPT_INT,  "1",         1, 128, OPT_IMMUTABLE, NULL, "[dpcache] worker lcores when no EAL arguments are given (each owns a partition)") \
+    OPT(maxkeys,          "maxkeys",                     OPT_INT,  "4194304",   1024, 1073741824, OPT_IMMUTABLE, NULL, "[dpcache] keys the index holds (split over the partitions); rte_hash tables never resize") \
+    OPT(eal_memory_mb,    "eal-memory",                  OPT_INT,  "0",         0, 1048576, OPT_IMMUTABLE, NULL, "[dpcache] MiB for the EAL without hugepages (0: computed from maxkeys)") \
+    OPT(bind,             "bind",                        OPT_STR,  "127.0.0.1", 0, 0, OPT_IMMUTABLE, NULL, "address(es) to listen on (posix stack), space separated") \
+    OPT(port,             "port",                        OPT_INT,  "6379",      0, 65535, OPT_IMMUTABLE, NULL, "TCP/UDP service port, served by every worker") \
+    OPT(core_port_base,   "core-port-base",              OPT_INT,  "0",         0, 65535, OPT_IMMUTABLE, NULL, "[dpcache] worker i also listens alone on core-port-base + i (0: port + 1)") \
+    OPT(udp,              "udp",                         OPT_BOOL, "yes",       0, 0, OPT_IMMUTABLE, NULL, "[dpcache] serve the UDP RESP framing (docs/protocol.md) on the same ports") \
+    OPT(tcp_backlog,      "tcp-backlog",                 OPT_INT,  "511",       0, 65535, OPT_IMMUTABLE, NULL, "listen() backlog") \
+    OPT(protected_mode,   "protected-mode",              OPT_BOOL, "yes",       0, 0, 0, NULL, "refuse non-loopback clients while no password is set") \
+    OPT(requirepass,      "requirepass",                 OPT_STR,  "",          0, 0, OPT_REDACT, NULL, "password of the default user (AUTH); empty: none") \
+    OPT(maxclients,       "maxclients",                  OPT_INT,  "10000",     1, 4294967295LL, 0, NULL, "most simultaneous clients") \
+    OPT(timeout,          "timeout",                     OPT_INT,  "0",         0, 2147483647, 0, NULL, "close a client idle this many seconds (0: never)") \
+    OPT(tcp_keepalive,    "tcp-keepalive",               OPT_INT,  "300",       0, 2147483647, 0, NULL, "TCP keepalive interval in seconds (0: off)") \
+    OPT(databases,        "databases",                   OPT_INT,  "16",        1, DATABASES_MAX, OPT_IMMUTABLE, NULL, "number of logical databases (SELECT)") \
+    OPT(maxmemory,        "maxmemory",                   OPT_MEM,  "0",         0, LLONG_MAX, 0, NULL, "memory limit for data (0: none); split evenly over the partitions") \
+    OPT(maxmemory_policy, "maxmemory-policy",            OPT_ENUM, "noeviction",0, 0, 0, opt_policy_names, "what to do at maxmemory") \
+    OPT(maxmemory_samples,"maxmemory-samples",           OPT_INT,  "5",         1, 64, 0, NULL, "keys sampled per eviction") \
+    OPT(lfu_log_factor,   "lfu-log-factor",              OPT_INT,  "10",        0, 2147483647, 0, NULL, "LFU counter logarithm factor") \
+    OPT(lfu_decay_time,   "lfu-decay-time",              OPT_INT,  "1",         0, 2147483647, 0, NULL, "LFU counter decay period in minutes") \
+    OPT(proto_max_bulk_len,"proto-max-bulk-len",         OPT_MEM,  "512mb",     1048576, STRING_MAX_LEN, 0, NULL, "longest bulk string a client may send") \
+    OPT(client_query_buffer_limit,"client-query-buffer-limit",OPT_MEM,"1gb",   1048576, LLONG_MAX, 0, NULL, "largest query buffer of a client before it is closed") \
+    OPT(client_output_buffer_limit,"client-output-buffer-limit",OPT_OBL,"normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60", 0, 0, 0, NULL, "output buffer limits per class (hard soft seconds)") \
+    OPT(hz,               "hz",                          OPT_INT,  "10",        1, 500, 0, NULL, "background task frequency (active expiry effort)") \
+    OPT(active_expire_effort,"active-expire-effort",     OPT_INT,  "1",         1, 10, 0, NULL, "active expiry effort (1-10)") \
+    OPT(loglevel,         "loglevel",                    OPT_ENUM, "notice",    0, 0, 0, opt_loglevel_names, "log verbosity") \
+    OPT(logfile,          "logfile",                     OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "log file (empty: standard error)") \
+    OPT(dir,              "dir",                         OPT_STR,  "./",        0, 0, 0, NULL, "directory of the snapshot files") \
+    OPT(dbfilename,       "dbfilename",                  OPT_STR,  "dump.rdb",  0, 0, 0, NULL, "snapshot file name") \
+    OPT(save,             "save",                        OPT_SAVE, "3600 1 300 100 60 10000", 0, 0, 0, NULL, "snapshot rules: <seconds> <changes> ...; empty: none") \
+    OPT(appendonly,       "appendonly",                  OPT_BOOL, "no",        0, 0, OPT_IMMUTABLE, NULL, "append-only file: not supported (always no)") \
+    OPT(slowlog_log_slower_than,"slowlog-log-slower-than",OPT_INT, "10000",     -1, LLONG_MAX, 0, NULL, "log commands slower than this many microseconds (-1: never)") \
+    OPT(slowlog_max_len,  "slowlog-max-len",             OPT_INT,  "128",       0, LONG_MAX, 0, NULL, "slow log entries kept per worker") \
+    OPT(hash_max_listpack_entries,"hash-max-listpack-entries",OPT_INT,"512",    0, 4096, 0, NULL, "hashes with at most this many fields use the packed encoding") \
+    OPT(hash_max_listpack_value,"hash-max-listpack-value",OPT_INT, "64",        0, 65536, 0, NULL, "... and fields and values of at most this many bytes") \
+    OPT(cluster_enabled,  "cluster-enabled",             OPT_BOOL, "no",        0, 0, OPT_IMMUTABLE, NULL, "Redis Cluster mode: every worker is a node on its core port, MOVED for others' keys") \
+    OPT(cluster_announce_ip,"cluster-announce-ip",       OPT_STR,  "",          0, 0, 0, NULL, "address advertised by CLUSTER SLOTS/NODES (empty: the bind or port address)") \
+    OPT(control_socket,   "control-socket",              OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "[dpcache] Unix socket for dpcache-control (empty: /var/run/dpcache/<port>.sock)") \
+    OPT(io_threads,       "io-threads",                  OPT_INT,  "1",         1, 1, OPT_IMMUTABLE, NULL, "for tools that read it: dpcache has no I/O threads (workers do I/O)") \
+    OPT(native_port,      "native-port",                 OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "[dpcache] native stack: DPDK port (device name, PCI address or vdev spec; empty: the embedded TAP)") \
+    OPT(native_addr,      "native-addr",                 OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "[dpcache] native stack: IPv4 address/prefix of the port") \
+    OPT(native_gateway,   "native-gateway",              OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "[dpcache] native stack: IPv4 default gateway") \
+    OPT(native_mtu,       "native-mtu",                  OPT_INT,  "1500",      576, 9000, OPT_IMMUTABLE, NULL, "[dpcache] native stack: MTU")
+/* clang-format on */

@@ -1,0 +1,116 @@
+/*
+ * worker.c - per-lcore engine context (see worker.h).
+ */
+#include "worker.h"
+
+#include "../core/log.h"
+#include "../store/part.h"
+#include "client.h"
+#include "dispatch.h"
+#include "expire.h"
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define _LGPL_SOURCE 1
+#include <urcu/urcu-qsbr.h>
+
+static __thread struct worker *self;
+
+struct worker *worker_self(void)
+{
+    return self;
+}
+
+void worker_set_self(struct worker *w)
+{
+    self = w;
+}
+
+struct worker *worker_create(uint32_t id, unsigned lcore, int socket)
+{
+    struct worker *w = aligned_alloc(64, sizeof(*w));
+
+    (void)socket;
+    if (!w)
+        return NULL;
+    memset(w, 0, sizeof(*w));
+    w->id = id;
+    w->lcore = lcore;
+    w->part = &srv.parts[id];
+    w->rng = 0x853C49E6748FEA9BULL ^ ((uint64_t)id * 0x9E3779B97F4A7C15ULL);
+    CDS_INIT_LIST_HEAD(&w->clients);
+    CDS_INIT_LIST_HEAD(&w->dirty);
+    slowlog_init(&w->slowlog);
+    w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->efd < 0) {
+        free(w);
+        return NULL;
+    }
+    worker_begin_iteration(w);
+    return w;
+}
+
+void worker_destroy(struct worker *w)
+{
+    if (!w)
+        return;
+    slowlog_free(&w->slowlog);
+    obuf_pool_drain(&w->opool);
+    close(w->efd);
+    free(w);
+}
+
+void worker_begin_iteration(struct worker *w)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    w->now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+    w->now_ms = w->now_us / 1000;
+}
+
+unsigned worker_poll(struct worker *w)
+{
+    unsigned work = fwd_poll(w);
+
+    part_poll(w->part, w->now_ms);
+    work += expire_cycle(w);
+    return work;
+}
+
+void worker_quiescent(struct worker *w)
+{
+    (void)w;
+    if (srv.nworkers > 1)
+        urcu_qsbr_quiescent_state();
+}
+
+void worker_kick(struct worker *w)
+{
+    uint64_t one = 1;
+
+    if (__atomic_load_n(&w->sleeping, __ATOMIC_SEQ_CST)) {
+        if (write(w->efd, &one, sizeof(one)) < 0) {
+            /* EAGAIN: the counter is already non-zero, the worker will wake */
+        }
+    }
+}
+
+void worker_shutdown(struct worker *w)
+{
+    struct client *c, *tmp;
+
+    cds_list_for_each_entry_safe(c, tmp, &w->clients, node)
+        client_release(c);
+    /* keep serving forwards until ours have come back */
+    for (int spin = 0; w->inflight && spin < 1000000; spin++) {
+        worker_begin_iteration(w);
+        fwd_poll(w);
+        worker_quiescent(w);
+    }
+}

@@ -1,0 +1,171 @@
+/*
+ * main.c - the dpcache data plane: configuration, EAL start, workers, and the chosen stack.
+ *
+ * Usage (redis-server style, DPDK EAL arguments first when given):
+ *   dpcache [EAL args --] [config-file] [--name value ...]
+ * Without EAL arguments dpcache builds its own: one lcore per worker pinned to the CPUs the
+ * process may run on, memory without hugepages sized from maxkeys, no PCI scan for the posix
+ * stack, and a file prefix derived from the port so several instances can run side by side.
+ */
+#include "core/hash.h"
+#include "core/log.h"
+#include "engine/config.h"
+#include "engine/server.h"
+#include "native/stack_native.h"
+#include "posix/stack_posix.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_random.h>
+
+#define EAL_ARGS_MAX 64
+
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    srv.shutdown = 1;
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "Usage: dpcache [EAL options --] [/path/to/dpcache.conf] [--name value ...]\n"
+            "       dpcache --help | --version\n\n"
+            "dpcache speaks the Redis protocol (RESP2/RESP3) from DPDK lcores: one worker per\n"
+            "lcore, each owning a partition of the keyspace.\n\n"
+            "Examples:\n"
+            "  dpcache --stack posix --port 7000\n"
+            "  dpcache --stack posix --workers 2 --maxmemory 100mb --maxmemory-policy "
+            "allkeys-lru\n"
+            "  dpcache -l 0-3 --no-huge -m 2048 -- dpcache.conf --port 7001\n\n");
+    config_print_help(fp);
+}
+
+/* "0@c0,1@c1,...": worker lcores pinned to the CPUs of our affinity mask, round robin. */
+static void lcore_map(int workers, char *buf, size_t len)
+{
+    cpu_set_t set;
+    int cpus[CPU_SETSIZE], n = 0;
+    size_t off = 0;
+
+    if (sched_getaffinity(0, sizeof(set), &set) == 0)
+        for (int i = 0; i < CPU_SETSIZE; i++)
+            if (CPU_ISSET(i, &set))
+                cpus[n++] = i;
+    if (n == 0)
+        cpus[n++] = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < workers && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%d@%d", i ? "," : "", i, cpus[i % n]);
+}
+
+int main(int argc, char **argv)
+{
+    char *eal[EAL_ARGS_MAX], err[1024], lcores[4096], mem[32], prefix[64];
+    int neal = 0, dd = -1, app_first, rc;
+
+    rte_openlog_stream(stderr);
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--")) {
+            dd = i;
+            break;
+        }
+    app_first = dd >= 0 ? dd + 1 : 1;
+    for (int i = app_first; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-v")) {
+            printf("dpcache v=%s (Redis protocol 7.0 compatible)\n", DPCACHE_VERSION);
+            return 0;
+        }
+    }
+    config_init(&srv.cfg);
+    if (config_load_args(&srv.cfg, argc - app_first, argv + app_first, err, sizeof(err))) {
+        log_warn("FATAL CONFIG ERROR: %s", err);
+        return 1;
+    }
+    if (argc > app_first && strncmp(argv[app_first], "--", 2) != 0)
+        srv.config_file = argv[app_first];
+    srv.executable = argv[0];
+    if (srv.cfg.logfile && srv.cfg.logfile[0]) {
+        int fd = open(srv.cfg.logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            log_warn("Can't open the log file %s: %s", srv.cfg.logfile, strerror(errno));
+            return 1;
+        }
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+    }
+    log_set_level((enum log_level)srv.cfg.loglevel);
+    config_apply_all();
+
+    eal[neal++] = argv[0];
+    if (dd >= 0) {
+        for (int i = 1; i < dd && neal < EAL_ARGS_MAX - 1; i++)
+            eal[neal++] = argv[i];
+    } else {
+        long long mb = srv.cfg.eal_memory_mb;
+        if (!mb)
+            mb = 256 + srv.cfg.maxkeys * 48 / (1024 * 1024) +
+                 (srv.cfg.stack == STACK_NATIVE ? 512 : 0);
+        lcore_map((int)srv.cfg.workers, lcores, sizeof(lcores));
+        snprintf(mem, sizeof(mem), "%lld", mb);
+        snprintf(prefix, sizeof(prefix), "dpcache%lld", srv.cfg.port);
+        eal[neal++] = "--lcores";
+        eal[neal++] = lcores;
+        eal[neal++] = "--no-huge";
+        eal[neal++] = "-m";
+        eal[neal++] = mem;
+        eal[neal++] = "--file-prefix";
+        eal[neal++] = prefix;
+        eal[neal++] = "--log-level";
+        eal[neal++] = srv.cfg.loglevel == 0 ? "lib.*:info" : "lib.*:warning";
+        if (srv.cfg.stack == STACK_POSIX)
+            eal[neal++] = "--no-pci";
+        else
+            neal += native_eal_args(eal + neal, EAL_ARGS_MAX - 1 - neal);
+    }
+    eal[neal] = NULL;
+    if (rte_eal_init(neal, eal) < 0) {
+        log_warn("cannot start DPDK (EAL): %s. Check the EAL arguments before '--' "
+                 "(dpcache --help), that no other dpcache uses the same --file-prefix, and for "
+                 "hugepages that they are reserved (echo 1024 > /proc/sys/vm/nr_hugepages) or "
+                 "run with --no-huge",
+                 rte_strerror(rte_errno));
+        return 1;
+    }
+    hash_set_seed(rte_rand());
+    rc = srv_setup((int)rte_lcore_count());
+    if (rc) {
+        log_warn("cannot set up the store: %s", strerror(-rc));
+        srv_teardown();
+        rte_eal_cleanup();
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    log_notice("dpcache %s starting: %s stack, %d worker(s), port %lld, core ports %d-%d",
+               DPCACHE_VERSION, opt_stack_names[srv.cfg.stack], srv.nworkers, srv.cfg.port,
+               srv.core_port_base, srv.core_port_base + srv.nworkers - 1);
+    rc = srv.cfg.stack == STACK_NATIVE ? native_run() : posix_run();
+    log_notice("dpcache is now ready to exit, bye bye...");
+    srv_teardown();
+    config_free(&srv.cfg);
+    rte_eal_cleanup();
+    return rc ? 1 : 0;
+}

@@ -5,6 +5,7 @@
 
 static uint16_t crc16_table[256];
 static uint64_t hash_seed = 0x243F6A8885A308D3ULL;
+uint64_t key_digest_mask = ~0ULL;
 
 static void __attribute__((constructor)) crc16_init(void)
 {

@@ -27,6 +27,10 @@ void hash_set_seed(uint64_t seed);
 /* hash64: seeded 64-bit hash of @len bytes. Good avalanche, 8 bytes per step. */
 uint64_t hash64(const void *p, size_t len);
 
+/* Bits of the digest kept (all by default). Tests narrow it to force digest collisions and
+ * exercise the overflow path; never changed while keys exist. */
+extern uint64_t key_digest_mask;
+
 /* key_digest: the rte_hash key of (@db, key). Never 0. */
 static inline uint64_t key_digest(uint32_t db, const void *key, size_t len)
 {
@@ -34,6 +38,7 @@ static inline uint64_t key_digest(uint32_t db, const void *key, size_t len)
     h ^= h >> 29;
     h *= 0xBF58476D1CE4E5B9ULL;
     h ^= h >> 32;
+    h &= key_digest_mask;
     return h ? h : 1;
 }
 

@@ -259,9 +259,12 @@ void client_input(struct client *c)
     c->last_ms = w->now_ms;
     c->ps.max_bulk = srv.cfg.proto_max_bulk_len;
     c->ps.unauth = need_auth(c);
-    while (c->pending == 0) {
+    for (int ran = 0; c->pending == 0; ran++) {
         enum dispatch_result r;
         int rc;
+
+        if (ran % PREFETCH_AHEAD == 0 && c->in.len - c->in.pos > 64)
+            dispatch_prefetch(c);
 
         if (obuf_len(&c->out) >= OBUF_PAUSE_BYTES && !(c->fwd && c->fwd->ncmd)) {
             c->flags |= CLIENT_PAUSED;

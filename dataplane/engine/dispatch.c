@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include <rte_cycles.h>
+#include <rte_hash.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 
 #define RING_BURST 32
@@ -121,6 +123,8 @@ static int key_partition(struct client *c, const struct cmd_def *cmd, int argc,
 
     if (first <= 0 || first >= argc)
         return -2;
+    if (srv.nworkers == 1 && !srv.cfg.cluster_enabled)
+        return 0; /* one partition: no need to hash the keys */
     if (last < 0)
         last = argc + last;
     if (last >= argc)
@@ -308,6 +312,89 @@ enum dispatch_result dispatch_command(struct client *c, int argc, const struct r
     /* part == -1 (keys in several partitions) and ALLPART: coordinator, x.p == NULL */
     rc = cmd_exec(&x);
     return rc == CMD_SUSPENDED ? DISPATCH_SUSPENDED : DISPATCH_DONE;
+}
+
+/* ---- prefetching ---- */
+
+/* Length of the "<digits>\r\n" line at @p, its value in *@v; 0 if not whole/valid. */
+static size_t num_line(const char *p, const char *end, long long *v)
+{
+    long long n = 0;
+    const char *q = p;
+
+    if (q < end && *q == '-')
+        return 0;
+    while (q < end && *q >= '0' && *q <= '9' && q - p < 18)
+        n = n * 10 + (*q++ - '0');
+    if (q == p || q + 2 > end || q[0] != '\r')
+        return 0;
+    *v = n;
+    return (size_t)(q + 2 - p);
+}
+
+void dispatch_prefetch(struct client *c)
+{
+    const char *p = c->in.data + c->in.pos, *end = c->in.data + c->in.len;
+    const void *keyp[PREFETCH_AHEAD];
+    uint64_t dg[PREFETCH_AHEAD];
+    hash_sig_t sig[PREFETCH_AHEAD];
+    void *data[PREFETCH_AHEAD];
+    uint16_t part[PREFETCH_AHEAD];
+    int n = 0, multi = srv.nworkers > 1;
+
+    while (n < PREFETCH_AHEAD && p < end && *p == '*') {
+        long long argc, len;
+        size_t l = num_line(p + 1, end, &argc);
+        const char *q = p + 1 + l, *key = NULL;
+        size_t klen = 0;
+        if (!l || argc < 1 || argc > 1024)
+            break;
+        for (long long a = 0; a < argc; a++) {
+            if (q >= end || *q != '$' || !(l = num_line(q + 1, end, &len)) ||
+                (size_t)(end - (q + 1 + l)) < (size_t)len + 2)
+                goto scan_done;
+            q += 1 + l;
+            if (a == 1) {
+                key = q;
+                klen = (size_t)len;
+            }
+            q += len + 2;
+        }
+        if (key) {
+            unsigned pi = multi ? srv_part_of_slot(key_slot(key, klen)) : 0;
+            struct part *pp = &srv.parts[pi];
+            part[n] = (uint16_t)pi;
+            dg[n] = key_digest(part_pdb(pp, c->db), key, klen);
+            n++;
+        }
+        p = q;
+    }
+scan_done:
+    if (n < 2)
+        return;
+    /* one bulk lookup per partition present in the batch */
+    for (int i = 0; i < n; i++) {
+        int m = 0;
+        uint64_t hits = 0;
+        unsigned pi = part[i];
+        if (pi == UINT16_MAX)
+            continue;
+        for (int j = i; j < n; j++)
+            if (part[j] == pi) {
+                keyp[m] = &dg[j];
+                sig[m] = (hash_sig_t)dg[j];
+                m++;
+                part[j] = UINT16_MAX;
+            }
+        if (rte_hash_lookup_with_hash_bulk_data(srv.parts[pi].h, keyp, sig, (uint32_t)m, &hits,
+                                                data) < 0)
+            continue;
+        for (int j = 0; j < m; j++)
+            if (hits & (1ULL << j)) {
+                rte_prefetch0(data[j]);
+                rte_prefetch0((const char *)data[j] + RTE_CACHE_LINE_SIZE);
+            }
+    }
 }
 
 /* ---- forwarding ---- */

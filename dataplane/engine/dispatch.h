@@ -66,6 +66,15 @@ enum dispatch_result {
 /* dispatch_command: route and run one parsed command of @c (see the file comment). */
 enum dispatch_result dispatch_command(struct client *c, int argc, const struct rstr *argv);
 
+/* Commands looked ahead by dispatch_prefetch. */
+#define PREFETCH_AHEAD 32
+
+/* dispatch_prefetch: look at the next whole commands in @c's input (up to PREFETCH_AHEAD),
+ * look their keys up in bulk and prefetch the entries, so that running them one by one finds
+ * the index buckets and entries in cache (a pipeline's memory latency overlaps instead of
+ * adding up). Only a hint: nothing is executed or changed. */
+void dispatch_prefetch(struct client *c);
+
 /* dispatch_flush_batch: send @c's open batch, if any (the client becomes suspended). */
 void dispatch_flush_batch(struct client *c);
 

@@ -45,7 +45,7 @@ uint32_t lru_initial(uint64_t now_ms)
 {
     if (policy_lfu(srv.cfg.maxmemory_policy))
         return lfu_minutes(now_ms) << 8 | LFU_INIT_VAL;
-    return (uint32_t)(now_ms / 1000);
+    return (uint32_t)now_ms; /* LRU clock in ms: wraps after 49 days, compared modulo 2^32 */
 }
 
 void lru_touch(struct entry *e, uint64_t now_ms)
@@ -62,7 +62,7 @@ void lru_touch(struct entry *e, uint64_t now_ms)
         }
         v = lfu_minutes(now_ms) << 8 | counter;
     } else {
-        v = (uint32_t)(now_ms / 1000);
+        v = (uint32_t)now_ms;
     }
     __atomic_store_n(&e->lru, v, __ATOMIC_RELAXED);
 }
@@ -124,7 +124,7 @@ static double evict_score(const struct entry *e, int pol, uint64_t now_ms)
 
     switch (pol) {
     case MM_ALLKEYS_LRU:
-    case MM_VOLATILE_LRU: return (double)((uint32_t)(now_ms / 1000) - lru);
+    case MM_VOLATILE_LRU: return (double)(uint32_t)((uint32_t)now_ms - lru);
     case MM_ALLKEYS_LFU:
     case MM_VOLATILE_LFU: return 255.0 - lfu_decayed(lru, now_ms);
     case MM_VOLATILE_TTL: return -(double)entry_expire(e);

@@ -14,7 +14,7 @@
 /* key_ctx: @kx = @x aimed at @key's partition, in owner mode if that is this worker's. */
 static inline void key_ctx(const struct ctx *x, const struct rstr *key, struct ctx *kx)
 {
-    unsigned part = srv_part_of_slot(key_slot(key->p, key->len));
+    unsigned part = srv.nworkers == 1 ? 0 : srv_part_of_slot(key_slot(key->p, key->len));
 
     *kx = *x;
     kx->p = &srv.parts[part];

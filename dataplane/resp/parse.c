@@ -111,7 +111,8 @@ int resp_split_inline(const char *line, size_t len, char *out, struct resp_arg *
                     out[o++] = (char)(hex_val(AT(i + 2)) * 16 + hex_val(AT(i + 3)));
                     i += 3;
                 } else if (c == '\\' && AT(i + 1)) {
-                    int e = AT(++i);
+                    int e = AT(i + 1);
+                    i++;
                     out[o++] = e == 'n'   ? '\n'
                                : e == 'r' ? '\r'
                                : e == 't' ? '\t'

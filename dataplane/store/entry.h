@@ -34,7 +34,7 @@ enum obj_enc {
 
 struct entry {
     uint64_t expire; /* absolute Unix time in ms; 0 = no expiry. Atomic. */
-    uint32_t lru;    /* LRU clock (s) or LFU (minutes << 8 | log counter). Relaxed atomic. */
+    uint32_t lru;    /* LRU clock (ms, mod 2^32) or LFU (minutes << 8 | log counter). Relaxed. */
     uint32_t klen;   /* key length */
     uint32_t vlen;   /* value bytes in use (strings: length). Atomic (release/acquire). */
     uint32_t vcap;   /* value bytes allocated after the key */

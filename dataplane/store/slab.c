@@ -1,5 +1,5 @@
 /*
- * slab.c - size-class allocator over 1 MiB pages (see slab.h).
+ * slab.c - size-class allocator over 2 MiB pages (see slab.h).
  */
 #include "slab.h"
 
@@ -50,11 +50,29 @@ size_t slab_chunk_size(const struct slab *s, size_t n)
     return s->size[class_of(s, n)];
 }
 
-static int new_page(struct slab *s)
+/* A SLAB_PAGE-aligned page: over-map, trim, and ask for a transparent huge page. */
+static void *map_page(void)
 {
-    void *p = mmap(NULL, SLAB_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    size_t len = 2 * (size_t)SLAB_PAGE;
+    uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    uintptr_t a;
 
     if (p == MAP_FAILED)
+        return NULL;
+    a = ((uintptr_t)p + SLAB_PAGE - 1) & ~(uintptr_t)(SLAB_PAGE - 1);
+    if (a > (uintptr_t)p)
+        munmap(p, a - (uintptr_t)p);
+    if ((uintptr_t)p + len > a + SLAB_PAGE)
+        munmap((void *)(a + SLAB_PAGE), (uintptr_t)p + len - (a + SLAB_PAGE));
+    madvise((void *)a, SLAB_PAGE, MADV_HUGEPAGE);
+    return (void *)a;
+}
+
+static int new_page(struct slab *s)
+{
+    void *p = map_page();
+
+    if (!p)
         return -1;
     if (s->npages == s->pages_cap) {
         size_t cap = s->pages_cap ? s->pages_cap * 2 : 64;

@@ -1,5 +1,6 @@
 /*
- * slab.h - a partition's memory: size-class slabs carved from 1 MiB pages.
+ * slab.h - a partition's memory: size-class slabs carved from 2 MiB pages (transparent huge
+ * pages where the kernel allows them, to spare TLB misses on random key access).
  *
  * Chunks of up to SLAB_MAX_CHUNK bytes come from per-class free lists, refilled by bumping a
  * pointer through the current page; larger blocks come straight from the system and are
@@ -18,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SLAB_PAGE      (1024 * 1024)
+#define SLAB_PAGE      (2 * 1024 * 1024) /* one transparent huge page */
 #define SLAB_MAX_CHUNK (64 * 1024)
 #define SLAB_NCLASS    96
 

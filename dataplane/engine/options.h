@@ -20,7 +20,7 @@
     OPT(eal_memory_mb,    "eal-memory",                  OPT_INT,  "0",         0, 1048576, OPT_IMMUTABLE, NULL, "[dpcache] MiB for the EAL without hugepages (0: computed from maxkeys)") \
     OPT(bind,             "bind",                        OPT_STR,  "127.0.0.1", 0, 0, OPT_IMMUTABLE, NULL, "address(es) to listen on (posix stack), space separated") \
     OPT(port,             "port",                        OPT_INT,  "6379",      0, 65535, OPT_IMMUTABLE, NULL, "TCP/UDP service port, served by every worker") \
-    OPT(core_port_base,   "core-port-base",              OPT_INT,  "0",         0, 65535, OPT_IMMUTABLE, NULL, "[dpcache] worker i also listens alone on core-port-base + i (0: port + 1)") \
+    OPT(core_port_base,   "core-port-base",              OPT_INT,  "-1",        -1, 65535, OPT_IMMUTABLE, NULL, "[dpcache] worker i also listens alone on core-port-base + i (-1: port + 1000; 0: no core ports)") \
     OPT(udp,              "udp",                         OPT_BOOL, "yes",       0, 0, OPT_IMMUTABLE, NULL, "[dpcache] serve the UDP RESP framing (docs/protocol.md) on the same ports") \
     OPT(tcp_backlog,      "tcp-backlog",                 OPT_INT,  "511",       0, 65535, OPT_IMMUTABLE, NULL, "listen() backlog") \
     OPT(protected_mode,   "protected-mode",              OPT_BOOL, "yes",       0, 0, 0, NULL, "refuse non-loopback clients while no password is set") \

@@ -50,8 +50,8 @@ int srv_setup(int nworkers)
             lcores[nl++] = lc;
     }
     srv.nworkers = nworkers;
-    srv.core_port_base =
-        srv.cfg.core_port_base ? (int)srv.cfg.core_port_base : (int)srv.cfg.port + 1;
+    srv.core_port_base = srv.cfg.core_port_base < 0 ? (int)srv.cfg.port + 1000
+                                                    : (int)srv.cfg.core_port_base;
     clock_gettime(CLOCK_REALTIME, &ts);
     srv.start_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
     srv.persist.lastsave = (uint64_t)ts.tv_sec;
@@ -73,8 +73,7 @@ int srv_setup(int nworkers)
             srv.slot2part[s] = (uint16_t)i;
     }
 
-    srv.parts = aligned_alloc(64, sizeof(struct part) * (size_t)nworkers);
-    if (!srv.parts)
+    if (posix_memalign((void **)&srv.parts, 64, sizeof(struct part) * (size_t)nworkers))
         return -ENOMEM;
     memset(srv.parts, 0, sizeof(struct part) * (size_t)nworkers);
     cap = (uint32_t)(srv.cfg.maxkeys / nworkers);

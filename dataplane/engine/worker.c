@@ -33,10 +33,10 @@ void worker_set_self(struct worker *w)
 
 struct worker *worker_create(uint32_t id, unsigned lcore, int socket)
 {
-    struct worker *w = aligned_alloc(64, sizeof(*w));
+    struct worker *w;
 
     (void)socket;
-    if (!w)
+    if (posix_memalign((void **)&w, 64, sizeof(*w)))
         return NULL;
     memset(w, 0, sizeof(*w));
     w->id = id;

@@ -204,7 +204,7 @@ static int open_listeners(struct worker *w, struct pstack *ps)
             if (!rc && srv.cfg.udp)
                 rc = add_listener(ps, host, (int)srv.cfg.port, 1, 1, 0, optional);
         }
-        if (!rc && core > 0 && core <= 65535) {
+        if (!rc && srv.core_port_base > 0 && core <= 65535) {
             rc = add_listener(ps, host, core, 0, 0, 1, optional);
             if (!rc && srv.cfg.udp)
                 rc = add_listener(ps, host, core, 1, 0, 1, optional);

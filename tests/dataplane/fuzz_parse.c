@@ -8,7 +8,7 @@
  * yields the same commands.
  *
  * Build: CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined
- * Run:   build-fuzz/tests/fuzz_resp_parse -max_total_time=60 tests/dataplane/corpus/resp
+ * Run:   build-fuzz/tests/fuzz_resp_parse -max_total_time=60 tests/fuzz-corpus/resp_parse
  */
 #include <stddef.h>
 #include <stdint.h>

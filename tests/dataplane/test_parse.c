@@ -34,6 +34,8 @@ static void append(const void *p, size_t n)
     wire_len += n;
 }
 
+static void appendf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static void appendf(const char *fmt, ...)
 {
     char buf[256];
@@ -212,7 +214,7 @@ static void test_errors(void **state)
         assert_int_equal(parse_all("*10\r\n", 5, 1, err, sizeof(err)), RESP_EUNFIN);
         assert_int_equal(parse_all("*1\r\n$16384\r\n", 12, 1, err, sizeof(err)), RESP_EUNFIN);
     }
-    big = malloc(PROTO_INLINE_MAX + 2);
+    big = calloc(1, PROTO_INLINE_MAX + 16);
     memset(big, 'a', PROTO_INLINE_MAX + 1);
     expect_error(big, PROTO_INLINE_MAX + 1, 0, "ERR Protocol error: too big inline request");
     big[0] = '*';

@@ -10,7 +10,9 @@ PKGS=(
     dpdk
     gcc
     gnuplot-nox
+    ethtool
     iproute2
+    iputils-ping
     libbpf-dev
     libclang-rt-14-dev
     libcmocka-dev

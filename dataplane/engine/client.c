@@ -94,7 +94,6 @@ static void client_free(struct client *c)
         cds_list_del(&c->dnode);
     cds_list_del(&c->node);
     stat_add(w, connected_clients, (uint64_t)-1);
-    stat_add(w, client_output_bytes, (uint64_t)0 - obuf_len(&c->out));
     obuf_reset(&c->out);
     resp_parser_free(&c->ps);
     free(c->in.data);
@@ -252,7 +251,6 @@ static void check_output_limits(struct client *c)
 void client_input(struct client *c)
 {
     struct worker *w = c->w;
-    size_t out_before = obuf_len(&c->out);
 
     if (c->flags & (CLIENT_CLOSE_ASAP | CLIENT_CLOSE_AFTER_REPLY | CLIENT_ZOMBIE))
         return;
@@ -304,7 +302,6 @@ void client_input(struct client *c)
     }
     dispatch_flush_batch(c);
     ibuf_compact(c);
-    stat_add(w, client_output_bytes, obuf_len(&c->out) - out_before);
     check_output_limits(c);
     if (obuf_len(&c->out) || (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)))
         client_mark_dirty(c);
@@ -314,7 +311,6 @@ void client_output_sent(struct client *c, size_t n)
 {
     obuf_consume(&c->out, n);
     stat_add(c->w, net_output_bytes, n);
-    stat_add(c->w, client_output_bytes, (uint64_t)0 - n);
     if ((c->flags & CLIENT_PAUSED) && obuf_len(&c->out) < OBUF_PAUSE_BYTES / 2) {
         c->flags &= ~CLIENT_PAUSED;
         if (c->in.pos < c->in.len)

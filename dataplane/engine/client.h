@@ -45,6 +45,7 @@ struct plan;
 #define CLIENT_UDP               0x0100 /* a UDP request: no session state */
 #define CLIENT_CORE_PORT         0x0200 /* connected to this worker's own core port */
 #define CLIENT_PAUSED            0x0400 /* output above the pause threshold */
+#define CLIENT_CLOSING           0x0800 /* the stack started closing the connection */
 
 struct ibuf {
     char *data;

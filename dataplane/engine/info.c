@@ -128,6 +128,16 @@ static uint64_t rss_bytes(void)
     return rss * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+/* Output chunks handed out by the workers' pools. */
+static uint64_t client_buffer_bytes(void)
+{
+    uint64_t n = 0;
+
+    for (int i = 0; i < srv.nworkers; i++)
+        n += __atomic_load_n(&srv.workers[i]->opool.bytes, __ATOMIC_RELAXED);
+    return n;
+}
+
 static void sec_memory(struct sbuf *b)
 {
     uint64_t used = srv_used_memory(), rss = rss_bytes(), index = 0, data = 0, mapped = 0;
@@ -166,7 +176,7 @@ static void sec_memory(struct sbuf *b)
     sb_printf(b, "mem_fragmentation_ratio:%.2f\r\n", used ? (double)rss / (double)used : 0.0);
     sb_printf(b, "mem_fragmentation_bytes:%lld\r\n", (long long)rss - (long long)used);
     sb_printf(b, "mem_not_counted_for_evict:0\r\nmem_clients_normal:%llu\r\n",
-              (unsigned long long)SUM(client_output_bytes));
+              (unsigned long long)client_buffer_bytes());
     sb_printf(b, "mem_allocator:dpcache-slab\r\n");
     sb_printf(b, "lazyfree_pending_objects:0\r\n");
     sb_printf(b, "dpcache_index_reserved_bytes:%llu\r\n", (unsigned long long)index);

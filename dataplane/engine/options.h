@@ -53,8 +53,15 @@
     OPT(cluster_announce_ip,"cluster-announce-ip",       OPT_STR,  "",          0, 0, 0, NULL, "address advertised by CLUSTER SLOTS/NODES (empty: the bind or port address)") \
     OPT(control_socket,   "control-socket",              OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "[dpcache] Unix socket for dpcache-control (empty: /var/run/dpcache/<port>.sock)") \
     OPT(io_threads,       "io-threads",                  OPT_INT,  "1",         1, 1, OPT_IMMUTABLE, NULL, "for tools that read it: dpcache has no I/O threads (workers do I/O)") \
-    OPT(native_port,      "native-port",                 OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "[dpcache] native stack: DPDK port (device name, PCI address or vdev spec; empty: the embedded TAP)") \
+    OPT(native_port,      "native-port",                 OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "[dpcache] native stack: DPDK port, a vdev spec (net_tap0,iface=x; net_af_packet0,iface=veth0; net_af_xdp0,iface=x; net_memif0,...) or a PCI address (empty: the embedded TAP dpcache0, 10.88.0.2/24, host 10.88.0.1)") \
     OPT(native_addr,      "native-addr",                 OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "[dpcache] native stack: IPv4 address/prefix of the port") \
     OPT(native_gateway,   "native-gateway",              OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "[dpcache] native stack: IPv4 default gateway") \
-    OPT(native_mtu,       "native-mtu",                  OPT_INT,  "1500",      576, 9000, OPT_IMMUTABLE, NULL, "[dpcache] native stack: MTU")
+    OPT(native_mtu,       "native-mtu",                  OPT_INT,  "1500",      576, 9000, OPT_IMMUTABLE, NULL, "[dpcache] native stack: MTU") \
+    OPT(native_rto_min_ms,"native-tcp-rto-min",          OPT_INT,  "20",        1, 1000, OPT_IMMUTABLE, NULL, "[dpcache] native stack: minimum TCP retransmission timeout (ms)") \
+    OPT(native_fault_rx_drop,"native-fault-rx-drop",     OPT_INT,  "0",         0, 1000000, 0, NULL, "[dpcache] fault injection: received packets dropped, per million") \
+    OPT(native_fault_rx_dup,"native-fault-rx-dup",       OPT_INT,  "0",         0, 1000000, 0, NULL, "[dpcache] fault injection: received packets duplicated, per million") \
+    OPT(native_fault_rx_reorder,"native-fault-rx-reorder",OPT_INT, "0",         0, 1000000, 0, NULL, "[dpcache] fault injection: received packets reordered, per million") \
+    OPT(native_fault_tx_drop,"native-fault-tx-drop",     OPT_INT,  "0",         0, 1000000, 0, NULL, "[dpcache] fault injection: sent packets dropped, per million") \
+    OPT(native_fault_tx_dup,"native-fault-tx-dup",       OPT_INT,  "0",         0, 1000000, 0, NULL, "[dpcache] fault injection: sent packets duplicated, per million") \
+    OPT(native_fault_tx_reorder,"native-fault-tx-reorder",OPT_INT, "0",         0, 1000000, 0, NULL, "[dpcache] fault injection: sent packets reordered, per million")
 /* clang-format on */

@@ -34,8 +34,7 @@
     M(idle_polls,           COUNTER, "Poll iterations that found nothing") \
     M(busy_cycles,          COUNTER, "TSC cycles spent in busy iterations") \
     M(idle_cycles,          COUNTER, "TSC cycles spent in idle iterations") \
-    M(connected_clients,    GAUGE,   "Clients connected to this worker") \
-    M(client_output_bytes,  GAUGE,   "Bytes waiting in client output buffers")
+    M(connected_clients,    GAUGE,   "Clients connected to this worker")
 /* clang-format on */
 
 /* Error codes counted in INFO errorstats (the first word of the error reply). */

@@ -82,7 +82,6 @@ void udp_done(struct client *c)
         cds_list_del(&c->dnode);
         c->flags &= ~CLIENT_DIRTY;
     }
-    stat_add(c->w, client_output_bytes, (uint64_t)0 - obuf_len(&c->out));
     obuf_reset(&c->out);
     c->in.len = c->in.pos = 0;
     resp_parser_next(&c->ps);
@@ -146,7 +145,6 @@ struct client *udp_request(struct worker *w, const uint8_t *d, size_t len, void 
 void udp_reply_prepare(struct client *c, size_t payload)
 {
     if (udp_reply_datagrams(c, payload) > UDP_DATAGRAMS_MAX) {
-        stat_add(c->w, client_output_bytes, (uint64_t)0 - obuf_len(&c->out));
         obuf_reset(&c->out);
         rsp_error(&c->out, "ERR reply too large for UDP: use TCP");
     }

@@ -7,6 +7,7 @@
 #include "../engine/client.h"
 #include "../engine/dispatch.h"
 #include "../engine/server.h"
+#include "../engine/telemetry.h"
 #include "../engine/udp.h"
 #include "../engine/worker.h"
 
@@ -587,6 +588,7 @@ int posix_run(void)
     int rc = 0;
     unsigned lc;
 
+    telemetry_setup(NULL);
     RTE_LCORE_FOREACH_WORKER(lc)
     {
         for (int i = 1; i < srv.nworkers; i++)

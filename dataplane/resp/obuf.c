@@ -125,18 +125,8 @@ void obuf_splice(struct obuf *dst, struct obuf *src)
         dst->head = src->head;
     dst->tail = src->tail;
     dst->bytes += src->bytes;
-    if (dst->pool != src->pool) { /* keep pool accounting right */
-        for (struct obuf_chunk *c = src->head; c; c = c->next) {
-            if (src->pool) {
-                src->pool->allocated--;
-                src->pool->bytes -= c->cap;
-            }
-            if (dst->pool) {
-                dst->pool->allocated++;
-                dst->pool->bytes += c->cap;
-            }
-        }
-    }
+    /* chunks change pools without accounting: a pool counts its own gets minus the puts it
+     * received, so only the sum over all pools is meaningful (and exact) */
     src->head = src->tail = NULL;
     src->bytes = 0;
 }

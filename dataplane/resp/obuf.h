@@ -31,8 +31,10 @@ struct obuf_chunk {
 struct obuf_pool {
     struct obuf_chunk *free; /* singly linked free list of OBUF_CHUNK_DATA chunks */
     uint32_t nfree;
-    uint64_t allocated; /* chunks currently handed out (all sizes), for INFO */
-    uint64_t bytes;     /* bytes of chunks handed out */
+    uint64_t allocated; /* chunks handed out minus chunks given back to this pool (chunks move
+                           between workers' pools with forwarded replies: only the sum over
+                           all pools is the number in use) */
+    uint64_t bytes;     /* the same in bytes */
 };
 
 struct obuf {

@@ -34,8 +34,10 @@
 
 static void on_signal(int sig)
 {
+    if (srv.sigterm) /* a second signal: stop now */
+        srv.shutdown = 1;
+    srv.sigterm = 1;
     (void)sig;
-    srv.shutdown = 1;
 }
 
 static void usage(FILE *fp)

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 static volatile int log_level = LOG_NOTICE;
-static volatile char log_role = 'M';
+static __thread char log_role = 'M';
 
 static const char *const level_names[] = { "debug", "verbose", "notice", "warning", "nothing" };
 

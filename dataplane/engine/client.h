@@ -46,6 +46,7 @@ struct plan;
 #define CLIENT_CORE_PORT         0x0200 /* connected to this worker's own core port */
 #define CLIENT_PAUSED            0x0400 /* output above the pause threshold */
 #define CLIENT_CLOSING           0x0800 /* the stack started closing the connection */
+#define CLIENT_WAIT_SAVE         0x1000 /* SAVE: suspended until the snapshot ends */
 
 struct ibuf {
     char *data;
@@ -84,6 +85,7 @@ struct client {
     uint64_t ncmds;
     int last_cmd;   /* command id of the last command, -1 none */
     uint16_t udp_req; /* UDP pseudo-client: request id to answer */
+    uint64_t save_seq; /* SAVE: wait until srv.persist.save_seq passes this */
     uint64_t obuf_soft_since; /* ms when the output first went over the soft limit */
 
     int fd;     /* socket of the posix stack, -1 otherwise (CLIENT LIST) */

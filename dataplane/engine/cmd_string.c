@@ -370,6 +370,7 @@ int cmd_append(struct ctx *x)
     }
     if (total <= e->vcap) {
         /* in place: bytes past vlen are invisible to readers until vlen is published */
+        part_before_write(x->p, e);
         memcpy(entry_val(e) + len, add->p, add->len);
         __atomic_store_n(&e->vlen, (uint32_t)total, __ATOMIC_RELEASE);
         ctx_dirty(x, 1);

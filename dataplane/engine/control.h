@@ -14,6 +14,10 @@ struct ctx;
  * Without an attached dpcache-control it replies an error: snapshots are written by it. */
 int control_request_save(struct ctx *x, int background);
 
+/* control_wake_savers: answer this worker's SAVE clients once a snapshot has ended. */
+struct worker;
+void control_wake_savers(struct worker *w);
+
 /* control_config_changed: CONFIG SET changed @name (forwarded to the control plane when it
  * cares, e.g. save rules). */
 void control_config_changed(const char *name);

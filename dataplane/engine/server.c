@@ -130,3 +130,25 @@ void srv_teardown(void)
     srv.parts = NULL;
     srv.nworkers = 0;
 }
+
+#define SHUTDOWN_GRACE_MS (60 * 1000)
+
+void srv_shutdown_check(uint64_t now_ms)
+{
+    if (!srv.sigterm || srv.shutdown)
+        return;
+    if (!__atomic_load_n(&srv.persist.control_attached, __ATOMIC_ACQUIRE)) {
+        srv.shutdown = 1;
+        return;
+    }
+    if (!srv.shutdown_deadline_ms) {
+        /* dpcache-control sees "shutdown" in CTL.POLL, takes the final snapshot, then sends
+         * CTL.SHUTDOWN */
+        log_notice("shutdown requested: waiting for dpcache-control's final snapshot");
+        srv.shutdown_deadline_ms = now_ms + SHUTDOWN_GRACE_MS;
+        __atomic_store_n(&srv.persist.shutdown_requested, 1, __ATOMIC_RELEASE);
+    } else if (now_ms > srv.shutdown_deadline_ms) {
+        log_warn("dpcache-control did not finish the final snapshot in time: exiting");
+        srv.shutdown = 1;
+    }
+}

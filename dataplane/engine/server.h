@@ -27,7 +27,11 @@ struct persist_state {
     uint64_t last_duration_s;
     uint64_t saves;             /* successful snapshots */
     int loading;                /* restore in progress */
-    int control_attached;       /* a dpcache-control is connected */
+    int control_attached;       /* dpcache-control connections (atomic) */
+    int bgsave_requested;       /* BGSAVE/SAVE from a client, for CTL.POLL (atomic) */
+    int shutdown_requested;     /* SIGTERM while a control plane is attached (atomic) */
+    uint64_t save_seq;          /* snapshots finished (ok or not), wakes SAVE (atomic) */
+    uint64_t snapshot_keys;     /* keys in the last snapshot */
 };
 
 struct server {
@@ -44,7 +48,9 @@ struct server {
     int core_port_base;                 /* resolved core-port-base */
     const char *executable;
     const char *config_file;
-    volatile int shutdown;              /* set by SIGTERM/SIGINT */
+    volatile int shutdown;              /* stop now */
+    volatile int sigterm;               /* SIGTERM/SIGINT received (worker 0 decides) */
+    uint64_t shutdown_deadline_ms;      /* give the control plane until then */
     uint64_t next_client_id;            /* atomic */
     uint64_t slowlog_next_id;           /* atomic */
     struct persist_state persist;
@@ -70,6 +76,10 @@ static inline void srv_slot_range(unsigned i, unsigned n, unsigned *first, unsig
  * Returns 0 or -errno with a logged explanation. */
 int srv_setup(int nworkers);
 void srv_teardown(void);
+
+/* srv_shutdown_check: worker 0, every iteration: turn a SIGTERM into a shutdown, after the
+ * attached control plane took its final snapshot (CTL.SHUTDOWN) or at the deadline. */
+void srv_shutdown_check(uint64_t now_ms);
 
 /* srv_used_memory: bytes held by all partitions plus client buffers (approximate). */
 uint64_t srv_used_memory(void);

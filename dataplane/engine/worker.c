@@ -6,6 +6,7 @@
 #include "../core/log.h"
 #include "../store/part.h"
 #include "client.h"
+#include "control.h"
 #include "dispatch.h"
 #include "expire.h"
 #include "server.h"
@@ -80,6 +81,10 @@ unsigned worker_poll(struct worker *w)
 
     part_poll(w->part, w->now_ms);
     work += expire_cycle(w);
+    if (__builtin_expect(srv.persist.save_seq != w->save_seq_seen, 0))
+        control_wake_savers(w);
+    if (w->id == 0 && __builtin_expect(srv.sigterm, 0))
+        srv_shutdown_check(w->now_ms);
     return work;
 }
 

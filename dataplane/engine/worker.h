@@ -62,6 +62,7 @@ struct worker {
     uint64_t expire_last_ms;      /* last active expiry run */
     uint64_t expire_stale_perc;   /* for INFO */
     uint64_t hz_last_ms;
+    uint64_t save_seq_seen;       /* srv.persist.save_seq when SAVE waiters were last woken */
 
     struct slowlog slowlog;
     struct worker_stats st;

@@ -464,6 +464,7 @@ int hobj_write(struct part *p, struct entry **ep, uint16_t pdb, const char *key,
 
     if (old && entry_enc(old) == ENC_HASH_DICT) {
         struct hdict *d = hobj_dict(old);
+        part_before_write(p, old); /* changed in place below */
         for (int i = 0; i < nset; i++) {
             int r = dict_set(p, d, &set[i], nx);
             if (r < 0)

@@ -174,6 +174,7 @@ struct entry *part_new_entry(struct part *p, uint16_t pdb, const char *key, size
     if (!e)
         return NULL;
     memset(e, 0, sizeof(*e));
+    e->snap = p->snap_epoch; /* created after the running snapshot's cut: not part of it */
     e->klen = (uint32_t)klen;
     e->vcap = (uint32_t)vcap;
     e->db = pdb;
@@ -231,6 +232,8 @@ void part_replace(struct part *p, struct entry *old, struct entry *nw, uint64_t 
 {
     uint8_t f = entry_flags(old);
 
+    part_before_write(p, old);
+
     if (f & ENTRY_F_OVF) {
         struct ovf_node *n = ovf_find(p, old->db, entry_key(old), old->klen, dg);
         entry_set_flags(nw, (uint8_t)(entry_flags(nw) | ENTRY_F_OVF));
@@ -259,6 +262,8 @@ void part_delete(struct part *p, struct entry *e, uint64_t dg, int keep_val)
 {
     uint8_t f = entry_flags(e);
 
+    part_before_write(p, e);
+
     count_add(p, e, -1);
     if (f & ENTRY_F_OVF) {
         ovf_unlink(p, ovf_find(p, e->db, entry_key(e), e->klen, dg));
@@ -277,6 +282,7 @@ void part_delete(struct part *p, struct entry *e, uint64_t dg, int keep_val)
         }
         if (sib) {
             struct entry *s = sib->e;
+            part_before_write(p, s); /* it moves to a table position a snapshot walk passed */
             entry_set_flags(s, (uint8_t)((entry_flags(s) & ~ENTRY_F_OVF) |
                                          (more ? ENTRY_F_COLLIDE : 0)));
             rte_hash_add_key_with_hash_data(p->h, &dg, (hash_sig_t)dg, s);
@@ -296,6 +302,7 @@ void part_delete(struct part *p, struct entry *e, uint64_t dg, int keep_val)
 
 void part_set_expire(struct part *p, struct entry *e, uint64_t ms)
 {
+    part_before_write(p, e);
     if (!e->expire != !ms) {
         struct part_db *d = &p->dbs[e->db];
         __atomic_store_n(&d->expires, d->expires + (ms ? 1 : (uint64_t)-1), __ATOMIC_RELAXED);

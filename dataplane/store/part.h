@@ -67,6 +67,13 @@ struct part {
     uint64_t expired_keys;    /* counters for INFO */
     uint64_t evicted_keys;
 
+    /* snapshot (engine/snapshot.c): entries with snap < snap_epoch are not yet in the running
+     * snapshot; the hook serializes such an entry before a write changes or frees it */
+    uint32_t snap_epoch;
+    int snap_active;
+    uint64_t snap_seen;       /* last snapshot id this partition cut */
+    void (*snap_hook)(struct part *p, struct entry *e);
+
     /* owner only */
     struct slab slab;
     struct reclaim rc;
@@ -109,6 +116,14 @@ void part_replace(struct part *p, struct entry *old, struct entry *nw, uint64_t 
 
 /* part_delete: remove @e from the index and retire it (value too unless @keep_val). Owner. */
 void part_delete(struct part *p, struct entry *e, uint64_t dg, int keep_val);
+
+/* part_before_write: call before changing @e in place (APPEND within capacity, a dict hash):
+ * lets a running snapshot save the entry's value first. Owner. */
+static inline void part_before_write(struct part *p, struct entry *e)
+{
+    if (__builtin_expect(p->snap_active, 0) && e->snap < p->snap_epoch)
+        p->snap_hook(p, e);
+}
 
 /* part_set_expire: change @e's expiry (0 = persist) and the expires counters. Owner. */
 void part_set_expire(struct part *p, struct entry *e, uint64_t ms);

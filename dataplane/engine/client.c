@@ -259,7 +259,7 @@ void client_input(struct client *c)
     c->ps.unauth = need_auth(c);
     for (int ran = 0; c->pending == 0; ran++) {
         enum dispatch_result r;
-        int rc;
+        int rc, inl;
 
         if (ran % PREFETCH_AHEAD == 0 && c->in.len - c->in.pos > 64)
             dispatch_prefetch(c);
@@ -294,8 +294,11 @@ void client_input(struct client *c)
         }
         c->ncmds++;
         c->in.pos += c->ps.cmdlen;
+        /* An inline command's arguments live in the parser's own buffer, which the next
+         * parse overwrites: a forwarded inline command closes its batch. */
+        inl = c->ps.inline_cmd;
         resp_parser_next(&c->ps);
-        if (r == DISPATCH_SUSPENDED ||
+        if ((r == DISPATCH_BATCHED && inl) || r == DISPATCH_SUSPENDED ||
             (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)))
             break;
         c->ps.unauth = need_auth(c);

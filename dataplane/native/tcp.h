@@ -52,8 +52,11 @@ struct tcp_app_ops {
     size_t (*out_peek)(void *ctx, size_t off, const uint8_t **p);
     /* The peer acknowledged @n more bytes: the application may drop them. */
     void (*out_acked)(void *ctx, size_t n);
-    /* The connection is gone (closed, reset, timed out); @tc must not be used any more. */
+    /* The connection is gone (closed, reset, timed out); @tc must not be used any more, and
+     * no tcp_* function may be called from inside this callback. */
     void (*closed)(void *ctx);
+    /* Optional: a connection opened with tcp_connect() reached ESTABLISHED. */
+    void (*connected)(void *ctx);
 };
 
 /* Send a built segment: @m holds the TCP header and payload (m's data starts at the TCP
@@ -73,6 +76,8 @@ struct tcp_config {
     uint32_t rto_min_ms, rto_max_ms, rto_init_ms;
     uint32_t max_retries;      /* retransmissions before the connection is dropped */
     uint32_t delack_ms;        /* delayed ACK timeout when nothing is sent back */
+    uint32_t rx_segs_max;      /* received segments TCP may hold for all its connections
+                                * (unread or out of order); 0: a quarter of the pool */
 };
 
 /* Counters of one core's TCP (declared once: TCP_METRICS(M) M(field, kind, help)). */
@@ -93,7 +98,11 @@ struct tcp_config {
     M(ooo_segments,       COUNTER, "Segments queued out of order") \
     M(zero_window_probes, COUNTER, "Zero-window probes sent") \
     M(keepalive_drops,    COUNTER, "Connections dropped by keepalive") \
-    M(time_wait,          GAUGE,   "Connections in TIME_WAIT")
+    M(time_wait,          GAUGE,   "Connections in TIME_WAIT") \
+    M(syn_cookies_ok,     COUNTER, "Connections established from a SYN cookie") \
+    M(challenge_acks,     COUNTER, "RFC 5961 challenge ACKs sent") \
+    M(rx_held_full,       COUNTER, "In-window data dropped: no room to hold it (peer resends)") \
+    M(no_mbuf,            COUNTER, "Segments not sent: mbuf pool empty")
 /* clang-format on */
 
 struct tcp_stats {
@@ -121,6 +130,13 @@ void tcp_input(struct tcp_stack *ts, struct rte_mbuf *m, uint32_t saddr, uint32_
 /* tcp_poll: timers (retransmission, delayed ACK, persist, keepalive, TIME_WAIT) at @now_us,
  * and ACKs still owed. Call once per poll iteration, after the application ran. */
 void tcp_poll(struct tcp_stack *ts, uint64_t now_us);
+
+/* tcp_connect: active open from (@laddr, @lport) to (@raddr, @rport) (network order) for the
+ * application context @ctx: the SYN goes out now; connected(@ctx) runs when the connection is
+ * established, closed(@ctx) when it fails or ends. Returns the connection, or NULL (table full,
+ * 4-tuple in use, zero port). */
+struct tcp_conn *tcp_connect(struct tcp_stack *ts, uint32_t laddr, uint16_t lport, uint32_t raddr,
+                             uint16_t rport, void *ctx);
 
 /* tcp_conn_output: the application has new output for @tc: send what the windows allow. */
 void tcp_conn_output(struct tcp_conn *tc);

@@ -10,7 +10,10 @@
 #include "core/hash.h"
 #include "core/log.h"
 #include "engine/config.h"
+#include "engine/ctl.h"
+#include "engine/restore.h"
 #include "engine/server.h"
+#include "engine/snapshot.h"
 #include "native/stack_native.h"
 #include "posix/stack_posix.h"
 
@@ -31,6 +34,7 @@
 
 #define EAL_ARGS_MAX 64
 
+static int store_workers;
 
 static void on_signal(int sig)
 {
@@ -38,6 +42,13 @@ static void on_signal(int sig)
         srv.shutdown = 1;
     srv.sigterm = 1;
     (void)sig;
+}
+
+/* Empty every partition after a failed snapshot load: build the store anew. */
+static int store_reset(void)
+{
+    srv_teardown();
+    return srv_setup(store_workers);
 }
 
 static void usage(FILE *fp)
@@ -151,13 +162,25 @@ int main(int argc, char **argv)
         return 1;
     }
     hash_set_seed(rte_rand());
-    rc = srv_setup((int)rte_lcore_count());
+    store_workers = (int)rte_lcore_count();
+    rc = srv_setup(store_workers);
     if (rc) {
         log_warn("cannot set up the store: %s", strerror(-rc));
         srv_teardown();
         rte_eal_cleanup();
         return 1;
     }
+    {
+        struct restore_result rr;
+        if (restore_run(&rr, store_reset) < 0 || snapshot_setup() < 0) {
+            srv_teardown();
+            config_free(&srv.cfg);
+            rte_eal_cleanup();
+            return 1;
+        }
+    }
+    if (ctl_start() < 0)
+        log_warn("no control channel: dpcache-control cannot attach (snapshots, metrics)");
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
@@ -165,6 +188,8 @@ int main(int argc, char **argv)
                DPCACHE_VERSION, opt_stack_names[srv.cfg.stack], srv.nworkers, srv.cfg.port,
                srv.core_port_base, srv.core_port_base + srv.nworkers - 1);
     rc = srv.cfg.stack == STACK_NATIVE ? native_run() : posix_run();
+    ctl_stop();
+    snapshot_teardown();
     log_notice("dpcache is now ready to exit, bye bye...");
     srv_teardown();
     config_free(&srv.cfg);

@@ -3,6 +3,7 @@
 
     tools/options_doc.py            # print the table
     tools/options_doc.py --check    # exit 1 if docs/operations.md is out of date
+    tools/options_doc.py --write    # replace the table in docs/operations.md
 """
 import os
 import re
@@ -30,6 +31,17 @@ def main():
             sys.stderr.write("docs/operations.md: the options table is out of date; "
                              "regenerate it with tools/options_doc.py\n")
             return 1
+        return 0
+    if "--write" in sys.argv:
+        path = os.path.join(ROOT, "docs/operations.md")
+        lines = open(path).read().split("\n")
+        head = t.split("\n")[0]
+        start = lines.index(head)
+        end = start
+        while end < len(lines) and lines[end].startswith("|"):
+            end += 1
+        lines[start:end] = t.rstrip("\n").split("\n")
+        open(path, "w").write("\n".join(lines))
         return 0
     sys.stdout.write(t)
     return 0

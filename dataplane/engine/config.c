@@ -22,6 +22,7 @@ const char *const opt_stack_names[] = { "posix", "native", NULL };
 const char *const opt_policy_names[] = { "volatile-lru",   "volatile-lfu",   "volatile-random",
                                          "volatile-ttl",   "allkeys-lru",    "allkeys-lfu",
                                          "allkeys-random", "noeviction",     NULL };
+const char *const opt_corrupt_names[] = { "refuse", "fallback", "empty", NULL };
 const char *const opt_loglevel_names[] = { "debug", "verbose", "notice", "warning", "nothing",
                                            NULL };
 

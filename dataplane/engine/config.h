@@ -24,6 +24,7 @@ enum opt_type { OPT_BOOL, OPT_INT, OPT_MEM, OPT_STR, OPT_ENUM, OPT_SAVE, OPT_OBL
 #define OPT_NOCONFIGGET 0x4
 
 enum stack_kind { STACK_POSIX = 0, STACK_NATIVE = 1 };
+enum snapshot_corrupt { CORRUPT_REFUSE = 0, CORRUPT_FALLBACK, CORRUPT_EMPTY };
 enum maxmemory_policy {
     MM_VOLATILE_LRU = 0,
     MM_VOLATILE_LFU,
@@ -38,6 +39,7 @@ enum maxmemory_policy {
 extern const char *const opt_stack_names[];
 extern const char *const opt_policy_names[];
 extern const char *const opt_loglevel_names[];
+extern const char *const opt_corrupt_names[];
 
 #define OPT_CTYPE_OPT_BOOL int
 #define OPT_CTYPE_OPT_INT  long long

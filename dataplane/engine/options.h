@@ -52,6 +52,9 @@
     OPT(cluster_enabled,  "cluster-enabled",             OPT_BOOL, "no",        0, 0, OPT_IMMUTABLE, NULL, "Redis Cluster mode: every worker is a node on its core port, MOVED for others' keys") \
     OPT(cluster_announce_ip,"cluster-announce-ip",       OPT_STR,  "",          0, 0, 0, NULL, "address advertised by CLUSTER SLOTS/NODES (empty: the bind or port address)") \
     OPT(control_socket,   "control-socket",              OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "[dpcache] Unix socket for dpcache-control (empty: /var/run/dpcache/<port>.sock)") \
+    OPT(snapshot_load,    "snapshot-load",               OPT_BOOL, "yes",       0, 0, OPT_IMMUTABLE, NULL, "[dpcache] at start, load the newest snapshot (dir/dbfilename) into the partitions before accepting clients") \
+    OPT(snapshot_on_corrupt,"snapshot-on-corrupt",       OPT_ENUM, "refuse",    0, 0, OPT_IMMUTABLE, opt_corrupt_names, "[dpcache] a corrupt or unreadable snapshot at start: refuse to start, fallback to the older snapshots (dbfilename.1, .2, ...), or start empty") \
+    OPT(snapshot_skip_unsupported,"snapshot-skip-unsupported",OPT_BOOL,"no",    0, 0, OPT_IMMUTABLE, NULL, "[dpcache] skip (and count) keys of types dpcache lacks (lists, sets, ...) when loading an RDB instead of refusing it") \
     OPT(io_threads,       "io-threads",                  OPT_INT,  "1",         1, 1, OPT_IMMUTABLE, NULL, "for tools that read it: dpcache has no I/O threads (workers do I/O)") \
     OPT(native_port,      "native-port",                 OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "[dpcache] native stack: DPDK port, a vdev spec (net_tap0,iface=x; net_af_packet0,iface=veth0; net_af_xdp0,iface=x; net_memif0,...) or a PCI address (empty: the embedded TAP dpcache0, 10.88.0.2/24, host 10.88.0.1)") \
     OPT(native_addr,      "native-addr",                 OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "[dpcache] native stack: IPv4 address/prefix of the port") \

@@ -10,6 +10,7 @@
 #include "dispatch.h"
 #include "expire.h"
 #include "server.h"
+#include "snapshot.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,7 @@ unsigned worker_poll(struct worker *w)
 
     part_poll(w->part, w->now_ms);
     work += expire_cycle(w);
+    work += snapshot_poll(w);
     if (__builtin_expect(srv.persist.save_seq != w->save_seq_seen, 0))
         control_wake_savers(w);
     if (w->id == 0 && __builtin_expect(srv.sigterm, 0))

@@ -7,6 +7,7 @@
 #include "../engine/client.h"
 #include "../engine/dispatch.h"
 #include "../engine/server.h"
+#include "../engine/snapshot.h"
 #include "../engine/telemetry.h"
 #include "../engine/udp.h"
 #include "../engine/worker.h"
@@ -52,6 +53,7 @@ struct pstack {
     struct pfd ev;
     struct pfd lst[MAX_LISTENERS];
     int nlst;
+    int closed_listeners; /* SIGTERM: TCP listeners closed */
     uint8_t *dgram;     /* UDP_BATCH x UDP_DGRAM_MAX receive buffers */
     uint8_t out[UDP_HDR_LEN + UDP_PAYLOAD];
     uint64_t last_cron_ms;
@@ -482,6 +484,18 @@ static void cron(struct pstack *ps, struct worker *w)
     }
 }
 
+/* SIGTERM: accept no new TCP connection (existing ones are served until the exit). */
+static void stop_accepting(struct pstack *ps)
+{
+    for (int i = 0; i < ps->nlst; i++)
+        if (ps->lst[i].type == PFD_TCP_LISTEN && ps->lst[i].fd >= 0) {
+            epoll_ctl(ps->ep, EPOLL_CTL_DEL, ps->lst[i].fd, NULL);
+            close(ps->lst[i].fd);
+            ps->lst[i].fd = -1;
+        }
+    ps->closed_listeners = 1;
+}
+
 static int worker_loop(void *arg)
 {
     struct worker *w = arg;
@@ -508,7 +522,11 @@ static int worker_loop(void *arg)
         unsigned work;
 
         worker_begin_iteration(w);
-        timeout = (w->inflight || !cds_list_empty(&w->dirty)) ? 0 : 1000 / (int)srv.cfg.hz;
+        if (__builtin_expect(srv.sigterm, 0) && !ps.closed_listeners)
+            stop_accepting(&ps);
+        timeout = (w->inflight || !cds_list_empty(&w->dirty) || snapshot_busy(w))
+                      ? 0
+                      : 1000 / (int)srv.cfg.hz;
         if (timeout) {
             __atomic_store_n(&w->sleeping, 1, __ATOMIC_SEQ_CST);
             if (fwd_poll(w)) /* something arrived before we announced sleeping */
@@ -575,7 +593,8 @@ out:
     worker_shutdown(w);
     udp_pool_free(w);
     for (int i = 0; i < ps.nlst; i++)
-        close(ps.lst[i].fd);
+        if (ps.lst[i].fd >= 0)
+            close(ps.lst[i].fd);
     if (ps.ep >= 0)
         close(ps.ep);
     free(ps.dgram);

@@ -1,0 +1,351 @@
+/*
+ * ctl.c - the control thread and its Unix socket (see ctl.h).
+ */
+#include "ctl.h"
+
+#include "../core/log.h"
+#include "../core/util.h"
+#include "../resp/compose.h"
+#include "../resp/parse.h"
+#include "client.h"
+#include "cmd.h"
+#include "server.h"
+#include "snapshot.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CTL_CONNS_MAX   16
+#define CTL_CHUNKS_MAX  64
+#define CTL_READ        65536
+
+struct ctl_conn {
+    int fd;
+    struct ibuf in;
+    struct resp_parser ps;
+    struct obuf out;
+};
+
+static pthread_t thread;
+static int running;
+static int lfd = -1, efd = -1;
+static char path[108];
+static struct worker *cw; /* the control thread's context for INFO/CONFIG (owns no partition) */
+
+const char *ctl_socket_path(void)
+{
+    return path;
+}
+
+/* Commands a control connection may run as on a client port (no keys, no plans). */
+static int allowed(const struct cmd_def *d)
+{
+    switch (d->id) {
+    case CMDID_PING:
+    case CMDID_INFO:
+    case CMDID_CONFIG:
+    case CMDID_DBSIZE:
+    case CMDID_TIME:
+    case CMDID_LASTSAVE:
+    case CMDID_COMMAND:
+    case CMDID_ECHO: return 1;
+    default: return 0;
+    }
+}
+
+static void ctl_hello(struct obuf *ob)
+{
+    rsp_map(ob, 9, 2);
+    rsp_bulk_cstr(ob, "version");
+    rsp_bulk_cstr(ob, DPCACHE_VERSION);
+    rsp_bulk_cstr(ob, "pid");
+    rsp_int(ob, (long long)getpid());
+    rsp_bulk_cstr(ob, "port");
+    rsp_int(ob, srv.cfg.port);
+    rsp_bulk_cstr(ob, "workers");
+    rsp_int(ob, srv.nworkers);
+    rsp_bulk_cstr(ob, "run_id");
+    rsp_bulk_cstr(ob, srv.run_id);
+    rsp_bulk_cstr(ob, "dir");
+    rsp_bulk_cstr(ob, srv.cfg.dir);
+    rsp_bulk_cstr(ob, "dbfilename");
+    rsp_bulk_cstr(ob, srv.cfg.dbfilename);
+    rsp_bulk_cstr(ob, "stack");
+    rsp_bulk_cstr(ob, opt_stack_names[srv.cfg.stack]);
+    rsp_bulk_cstr(ob, "save");
+    {
+        char buf[512];
+        config_format(&srv.cfg, config_find("save"), buf, sizeof(buf));
+        rsp_bulk_cstr(ob, buf);
+    }
+}
+
+static void ctl_command(struct ctl_conn *cc, int argc, const struct rstr *argv)
+{
+    struct obuf *ob = &cc->out;
+    struct persist_state *ps = &srv.persist;
+
+    if (arg_is(&argv[0], "ctl.hello")) {
+        ctl_hello(ob);
+    } else if (arg_is(&argv[0], "ctl.poll")) {
+        int bg = __atomic_exchange_n(&ps->bgsave_requested, 0, __ATOMIC_ACQ_REL);
+        int sd = __atomic_load_n(&ps->shutdown_requested, __ATOMIC_ACQUIRE);
+        rsp_array(ob, bg + sd);
+        if (bg)
+            rsp_bulk_cstr(ob, "bgsave");
+        if (sd)
+            rsp_bulk_cstr(ob, "shutdown");
+    } else if (arg_is(&argv[0], "ctl.snapshot.begin")) {
+        long long id = snapshot_request();
+        if (id < 0) {
+            rsp_error(ob, "ERR a snapshot is already running");
+        } else {
+            __atomic_store_n(&ps->bgsave_in_progress, 1, __ATOMIC_RELEASE);
+            ps->dirty_at_save = srv_dirty();
+            rsp_int(ob, id);
+        }
+    } else if (arg_is(&argv[0], "ctl.snapshot.next")) {
+        struct snap_chunk *ch[CTL_CHUNKS_MAX];
+        long long max = 16;
+        int done = 0, n;
+        if (argc > 1 && (!string2ll(argv[1].p, argv[1].len, &max) || max < 1))
+            max = 16;
+        if (max > CTL_CHUNKS_MAX)
+            max = CTL_CHUNKS_MAX;
+        if (!snapshot_running()) {
+            rsp_error(ob, "ERR no snapshot is running");
+            return;
+        }
+        n = snapshot_next(ch, (int)max, &done);
+        rsp_array(ob, n + 1);
+        rsp_int(ob, done);
+        for (int i = 0; i < n; i++) {
+            rsp_bulk(ob, ch[i]->data, ch[i]->len);
+            snapshot_chunk_free(ch[i]);
+        }
+    } else if (arg_is(&argv[0], "ctl.snapshot.abort")) {
+        snapshot_abort();
+        rsp_ok(ob);
+    } else if (arg_is(&argv[0], "ctl.snapshot.done") && argc == 4) {
+        long long t, secs;
+        int ok = arg_is(&argv[1], "ok");
+        if (!string2ll(argv[2].p, argv[2].len, &t) || !string2ll(argv[3].p, argv[3].len, &secs)) {
+            rsp_error(ob, "ERR usage: CTL.SNAPSHOT.DONE ok|err <unix-time> <seconds>");
+            return;
+        }
+        if (snapshot_running())
+            snapshot_abort();
+        ps->last_status_ok = ok;
+        if (ok) {
+            struct snapshot_progress pr;
+            snapshot_progress(&pr);
+            ps->lastsave = (uint64_t)t;
+            ps->saves++;
+            ps->snapshot_keys = pr.keys;
+            ps->last_duration_s = (uint64_t)secs;
+        }
+        __atomic_store_n(&ps->bgsave_in_progress, 0, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&ps->save_seq, 1, __ATOMIC_ACQ_REL);
+        rsp_ok(ob);
+    } else if (arg_is(&argv[0], "ctl.shutdown")) {
+        rsp_ok(ob);
+        srv.shutdown = 1;
+    } else {
+        const struct cmd_def *d = cmd_lookup(argv[0].p, argv[0].len, 0);
+        struct ctx x;
+        if (!d || !allowed(d)) {
+            rsp_errorf(ob, "ERR '%.*s' is not a control command", (int)argv[0].len, argv[0].p);
+            return;
+        }
+        if ((d->arity > 0 && argc != d->arity) || argc < -d->arity) {
+            rsp_errorf(ob, "ERR wrong number of arguments for '%s' command", d->name);
+            return;
+        }
+        memset(&x, 0, sizeof(x));
+        worker_begin_iteration(cw);
+        x.w = cw;
+        x.cmd = d;
+        x.argc = argc;
+        x.argv = argv;
+        x.out = ob;
+        x.proto = 2;
+        x.now = cw->now_ms;
+        d->fn(&x);
+    }
+}
+
+static void conn_close(struct ctl_conn *cc)
+{
+    epoll_ctl(efd, EPOLL_CTL_DEL, cc->fd, NULL);
+    close(cc->fd);
+    resp_parser_free(&cc->ps);
+    obuf_reset(&cc->out);
+    free(cc->in.data);
+    free(cc);
+    __atomic_sub_fetch(&srv.persist.control_attached, 1, __ATOMIC_ACQ_REL);
+    log_notice("dpcache-control detached");
+}
+
+/* Read, run, write; returns -1 when the connection must go. */
+static int conn_io(struct ctl_conn *cc)
+{
+    for (;;) {
+        ssize_t n;
+        if (cc->in.cap - cc->in.len < CTL_READ) {
+            size_t cap = cc->in.cap ? cc->in.cap * 2 : CTL_READ * 2;
+            char *d;
+            if (cap > 64 * 1024 * 1024)
+                return -1; /* a control command is never that large */
+            d = realloc(cc->in.data, cap);
+            if (!d)
+                return -1;
+            cc->in.data = d;
+            cc->in.cap = cap;
+        }
+        n = read(cc->fd, cc->in.data + cc->in.len, cc->in.cap - cc->in.len);
+        if (n == 0)
+            return -1;
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN)
+                break;
+            return -1;
+        }
+        cc->in.len += (size_t)n;
+    }
+    for (;;) {
+        int rc = resp_parse(&cc->ps, cc->in.data + cc->in.pos, cc->in.len - cc->in.pos);
+        if (rc == RESP_EUNFIN)
+            break;
+        if (rc != RESP_OK)
+            return -1;
+        if (cc->ps.argc)
+            ctl_command(cc, cc->ps.argc, cc->ps.argv);
+        cc->in.pos += cc->ps.cmdlen;
+        resp_parser_next(&cc->ps);
+    }
+    memmove(cc->in.data, cc->in.data + cc->in.pos, cc->in.len - cc->in.pos);
+    cc->in.len -= cc->in.pos;
+    cc->in.pos = 0;
+    /* replies are small except snapshot chunks: write them all (blocking briefly is fine on
+     * the control thread) */
+    while (obuf_len(&cc->out)) {
+        struct iovec iov[64];
+        int k = obuf_iov(&cc->out, iov, 64);
+        ssize_t w = writev(cc->fd, iov, k);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN) {
+                usleep(100);
+                continue;
+            }
+            return -1;
+        }
+        obuf_consume(&cc->out, (size_t)w);
+    }
+    return 0;
+}
+
+static void *ctl_main(void *arg)
+{
+    struct epoll_event ev[16];
+
+    (void)arg;
+    log_set_role('C');
+    while (__atomic_load_n(&running, __ATOMIC_ACQUIRE)) {
+        int n = epoll_wait(efd, ev, 16, 200);
+        for (int i = 0; i < n; i++) {
+            if (ev[i].data.ptr == NULL) {
+                int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                struct ctl_conn *cc;
+                struct epoll_event e = { .events = EPOLLIN };
+                if (fd < 0)
+                    continue;
+                if (__atomic_load_n(&srv.persist.control_attached, __ATOMIC_ACQUIRE) >=
+                    CTL_CONNS_MAX) {
+                    close(fd);
+                    continue;
+                }
+                cc = calloc(1, sizeof(*cc));
+                if (!cc) {
+                    close(fd);
+                    continue;
+                }
+                cc->fd = fd;
+                resp_parser_init(&cc->ps);
+                obuf_init(&cc->out, NULL);
+                e.data.ptr = cc;
+                epoll_ctl(efd, EPOLL_CTL_ADD, fd, &e);
+                __atomic_add_fetch(&srv.persist.control_attached, 1, __ATOMIC_ACQ_REL);
+                log_notice("dpcache-control attached");
+            } else if (conn_io(ev[i].data.ptr) < 0) {
+                conn_close(ev[i].data.ptr);
+            }
+        }
+    }
+    return NULL;
+}
+
+int ctl_start(void)
+{
+    struct sockaddr_un sa;
+    struct epoll_event e = { .events = EPOLLIN, .data.ptr = NULL };
+    const char *p = srv.cfg.control_socket;
+
+    if (p && p[0]) {
+        snprintf(path, sizeof(path), "%s", p);
+    } else {
+        mkdir("/var/run/dpcache", 0755);
+        snprintf(path, sizeof(path), "/var/run/dpcache/%lld.sock", srv.cfg.port);
+    }
+    cw = worker_create(MAX_WORKERS - 1, 0, 0);
+    if (!cw)
+        return -1;
+    cw->part = NULL;
+    lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    unlink(path); /* a socket left by a previous run */
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 16) < 0) {
+        log_warn("control socket %s: %s (set control-socket)", path, strerror(errno));
+        if (lfd >= 0)
+            close(lfd);
+        lfd = -1;
+        return -1;
+    }
+    chmod(path, 0600);
+    efd = epoll_create1(EPOLL_CLOEXEC);
+    epoll_ctl(efd, EPOLL_CTL_ADD, lfd, &e);
+    running = 1;
+    if (pthread_create(&thread, NULL, ctl_main, NULL)) {
+        running = 0;
+        return -1;
+    }
+    pthread_setname_np(thread, "dpcache-ctl");
+    return 0;
+}
+
+void ctl_stop(void)
+{
+    if (!running)
+        return;
+    __atomic_store_n(&running, 0, __ATOMIC_RELEASE);
+    pthread_join(thread, NULL);
+    close(lfd);
+    close(efd);
+    unlink(path);
+    worker_destroy(cw);
+    cw = NULL;
+}

@@ -22,6 +22,7 @@
     OPT(port,             "port",                        OPT_INT,  "6379",      0, 65535, OPT_IMMUTABLE, NULL, "TCP/UDP service port, served by every worker") \
     OPT(core_port_base,   "core-port-base",              OPT_INT,  "-1",        -1, 65535, OPT_IMMUTABLE, NULL, "[dpcache] worker i also listens alone on core-port-base + i (-1: port + 1000; 0: no core ports)") \
     OPT(udp,              "udp",                         OPT_BOOL, "yes",       0, 0, OPT_IMMUTABLE, NULL, "[dpcache] serve the UDP RESP framing (docs/protocol.md) on the same ports") \
+    OPT(udp_reply_from_service,"udp-reply-from-service-port",OPT_BOOL,"no",      0, 0, OPT_IMMUTABLE, NULL, "[dpcache] UDP requests that arrive on a core port are answered from the service port and from the address they were sent to (direct server return behind dpcache-front, docs/front.md); posix stack, not with cluster-enabled") \
     OPT(tcp_backlog,      "tcp-backlog",                 OPT_INT,  "511",       0, 65535, OPT_IMMUTABLE, NULL, "listen() backlog") \
     OPT(protected_mode,   "protected-mode",              OPT_BOOL, "yes",       0, 0, 0, NULL, "refuse non-loopback clients while no password is set") \
     OPT(requirepass,      "requirepass",                 OPT_STR,  "",          0, 0, OPT_REDACT, NULL, "password of the default user (AUTH); empty: none") \

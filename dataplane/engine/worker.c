@@ -11,6 +11,7 @@
 #include "expire.h"
 #include "server.h"
 #include "snapshot.h"
+#include "udp.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,7 @@ void worker_shutdown(struct worker *w)
 {
     struct client *c, *tmp;
 
+    udp_pool_free(w); /* pooled UDP pseudo-clients are on w->clients too: free them once */
     cds_list_for_each_entry_safe(c, tmp, &w->clients, node)
         client_release(c);
     /* keep serving forwards until ours have come back */

@@ -55,6 +55,7 @@ struct pstack {
     int nlst;
     int closed_listeners; /* SIGTERM: TCP listeners closed */
     uint8_t *dgram;     /* UDP_BATCH x UDP_DGRAM_MAX receive buffers */
+    int svc_udp_fd;     /* this worker's UDP socket on the service port (-1: none) */
     uint8_t out[UDP_HDR_LEN + UDP_PAYLOAD];
     uint64_t last_cron_ms;
 };
@@ -63,6 +64,8 @@ struct udp_peer {
     int fd;
     socklen_t len;
     struct sockaddr_storage sa;
+    int has_dst;         /* reply from @dst (udp-reply-from-service-port) */
+    struct in_addr dst;  /* the address the request was sent to */
 };
 
 static void addr_str(const struct sockaddr *sa, char *buf, size_t len)
@@ -140,6 +143,8 @@ static int open_socket(const struct sockaddr_storage *ss, socklen_t len, int udp
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
     if (ss->ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (udp && ss->ss_family == AF_INET && srv.cfg.udp_reply_from_service)
+        setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
     if (bind(fd, (const struct sockaddr *)ss, len) < 0 ||
         (!udp && listen(fd, (int)srv.cfg.tcp_backlog) < 0)) {
         int e = errno;
@@ -184,6 +189,8 @@ static int add_listener(struct pstack *ps, const char *host, int port, int udp, 
     }
     p = &ps->lst[ps->nlst++];
     p->type = udp ? PFD_UDP : PFD_TCP_LISTEN;
+    if (udp && !core_port && ps->svc_udp_fd < 0 && ss.ss_family == AF_INET)
+        ps->svc_udp_fd = fd;
     p->fd = fd;
     p->core_port = core_port;
     return ep_add(ps, p, EPOLLIN);
@@ -390,14 +397,39 @@ static void do_accept(struct worker *w, struct pstack *ps, struct pfd *l)
 static void udp_send_reply(struct pstack *ps, struct client *c)
 {
     struct udp_peer *peer = c->sctx;
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    } ctl;
+    struct iovec iov;
+    struct msghdr mh;
     unsigned n;
 
     udp_reply_prepare(c, UDP_PAYLOAD);
     n = udp_reply_datagrams(c, UDP_PAYLOAD);
+    memset(&mh, 0, sizeof(mh));
+    if (peer) {
+        mh.msg_name = &peer->sa;
+        mh.msg_namelen = peer->len;
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+    }
+    if (peer && peer->has_dst) {
+        /* direct server return: from the service port and the address the client used */
+        struct in_pktinfo *pi;
+        memset(&ctl, 0, sizeof(ctl));
+        mh.msg_control = ctl.buf;
+        mh.msg_controllen = sizeof(ctl.buf);
+        ctl.h.cmsg_level = IPPROTO_IP;
+        ctl.h.cmsg_type = IP_PKTINFO;
+        ctl.h.cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+        pi = (struct in_pktinfo *)CMSG_DATA(&ctl.h);
+        pi->ipi_spec_dst = peer->dst;
+    }
     for (unsigned seq = 0; peer && seq < n; seq++) {
-        size_t len = udp_reply_build(c, seq, UDP_PAYLOAD, ps->out);
-        if (sendto(peer->fd, ps->out, len, MSG_DONTWAIT, (struct sockaddr *)&peer->sa,
-                   peer->len) < 0)
+        iov.iov_base = ps->out;
+        iov.iov_len = udp_reply_build(c, seq, UDP_PAYLOAD, ps->out);
+        if (sendmsg(peer->fd, &mh, MSG_DONTWAIT) < 0)
             break; /* UDP: the client retries */
     }
     free(peer);
@@ -409,6 +441,11 @@ static void udp_read(struct worker *w, struct pstack *ps, struct pfd *l)
     struct mmsghdr msgs[UDP_BATCH];
     struct iovec iov[UDP_BATCH];
     struct sockaddr_storage from[UDP_BATCH];
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    } ctl[UDP_BATCH];
+    int dsr = srv.cfg.udp_reply_from_service && l->core_port && ps->svc_udp_fd >= 0;
     int n;
 
     memset(msgs, 0, sizeof(msgs));
@@ -419,6 +456,10 @@ static void udp_read(struct worker *w, struct pstack *ps, struct pfd *l)
         msgs[i].msg_hdr.msg_iovlen = 1;
         msgs[i].msg_hdr.msg_name = &from[i];
         msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+        if (dsr) {
+            msgs[i].msg_hdr.msg_control = ctl[i].buf;
+            msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+        }
     }
     n = recvmmsg(l->fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
     for (int i = 0; i < n; i++) {
@@ -430,7 +471,18 @@ static void udp_read(struct worker *w, struct pstack *ps, struct pfd *l)
         }
         peer->fd = l->fd;
         peer->len = msgs[i].msg_hdr.msg_namelen;
+        peer->has_dst = 0;
         memcpy(&peer->sa, &from[i], peer->len);
+        if (dsr) {
+            struct cmsghdr *cm;
+            for (cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm; cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm))
+                if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+                    const struct in_pktinfo *pi = (const struct in_pktinfo *)CMSG_DATA(cm);
+                    peer->dst = pi->ipi_addr;
+                    peer->has_dst = 1;
+                    peer->fd = ps->svc_udp_fd;
+                }
+        }
         c = udp_request(w, iov[i].iov_base, msgs[i].msg_len, peer);
         if (!c) {
             free(peer);
@@ -506,6 +558,7 @@ static int worker_loop(void *arg)
     worker_set_self(w);
     urcu_qsbr_register_thread();
     w->stack = &ps;
+    ps.svc_udp_fd = -1;
     ps.ep = epoll_create1(EPOLL_CLOEXEC);
     ps.dgram = malloc((size_t)UDP_BATCH * UDP_DGRAM_MAX);
     if (ps.ep < 0 || !ps.dgram || open_listeners(w, &ps)) {
@@ -591,7 +644,6 @@ out:
         }
     }
     worker_shutdown(w);
-    udp_pool_free(w);
     for (int i = 0; i < ps.nlst; i++)
         if (ps.lst[i].fd >= 0)
             close(ps.lst[i].fd);
@@ -607,6 +659,11 @@ int posix_run(void)
     int rc = 0;
     unsigned lc;
 
+    if (srv.cfg.udp_reply_from_service && (srv.cfg.cluster_enabled || !srv.cfg.port)) {
+        log_warn("udp-reply-from-service-port needs the service port: not with cluster-enabled "
+                 "or port 0");
+        return -1;
+    }
     telemetry_setup(NULL);
     RTE_LCORE_FOREACH_WORKER(lc)
     {

@@ -5,23 +5,26 @@
 #                                                           --veth f2--> backend ns 2
 #
 # Backends own the VIP on lo (direct server return) and answer the client through the front's
-# ordinary routing. Each runs redis-server (TCP) and a python3 UDP responder that listens on
-# base_port + core for each of its cores and logs which key arrived on which port. Checks:
-#   1. UDP: every keyed request reaches the backend and core port that own its slot (per the
-#      slot ranges the front reports), replies come back from the service address;
+# ordinary routing. Each runs dpcache (posix stack, C workers, the service port for TCP and UDP,
+# core ports base_port + i, udp-reply-from-service-port so UDP replies leave from VIP:port).
+# Checks:
+#   1. UDP: every keyed SET reaches the backend that owns its slot (per the slot ranges the
+#      front reports: each key is found on its owner backend only) and the core that owns it
+#      there (no backend forwarded a command between its workers); replies come back from the
+#      service address;
 #   2. TCP: redis-benchmark through the VIP loads both backends;
 #   3. an established TCP connection survives draining its backend and removing the other.
-# The lead swaps redis-server / the responder for dpcache later (BACKEND_* below).
 #
-# usage: e2e_front.sh <path to dpcache-front>      (root; exit 77 = skipped)
+# usage: e2e_front.sh <path to dpcache-front> <path to dpcache>    (root; exit 77 = skipped)
 # Network traffic stays inside the namespaces; every wait is bounded; cleanup runs on exit.
 set -euo pipefail
 
-FRONT_BIN=${1:?usage: e2e_front.sh <dpcache-front>}
+FRONT_BIN=${1:?usage: e2e_front.sh <dpcache-front> <dpcache>}
+DPCACHE=${2:?usage: e2e_front.sh <dpcache-front> <dpcache>}
 TAG=dpf$$
 NS_C=$TAG-cli NS_F=$TAG-front NS_1=$TAG-b1 NS_2=$TAG-b2
 VIP=10.200.0.100
-TCP_PORT=6379 UDP_PORT=7000
+TCP_PORT=6379 UDP_PORT=6379
 B1_ADDR=10.202.1.2 B1_BASE=7100 B1_CORES=2
 B2_ADDR=10.202.2.2 B2_BASE=7200 B2_CORES=3
 N_UDP=400        # UDP requests
@@ -32,15 +35,20 @@ PY=/usr/bin/python3
 PIDS=()
 
 skip() { echo "e2e_front: SKIP: $*" >&2; exit 77; }
-fail() { echo "e2e_front: FAIL: $*" >&2; exit 1; }
+fail() {
+    echo "e2e_front: FAIL: $*" >&2
+    for f in "$WORK"/*-dpcache.log; do [ -f "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }; done
+    exit 1
+}
 log() { echo "e2e_front: $*"; }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root"
-for t in ip redis-server redis-cli redis-benchmark timeout; do
+for t in ip redis-cli redis-benchmark timeout; do
     command -v "$t" >/dev/null || skip "$t not installed"
 done
 [ -x "$PY" ] || skip "$PY not found"
 [ -x "$FRONT_BIN" ] || fail "$FRONT_BIN is not executable"
+[ -x "$DPCACHE" ] || fail "$DPCACHE is not executable"
 
 cleanup() {
     set +e
@@ -108,47 +116,17 @@ B1_MAC=$(mac_of "$NS_1")
 B2_MAC=$(mac_of "$NS_2")
 
 # ---------------------------------------------------------------------------------------------
-log "backends: redis-server (TCP) and UDP responders"
-cat >"$WORK/responder.py" <<'EOF'
-# UDP responder standing in for a dpcache node: one socket per core on base_port + core; logs
-# "<port> <key hex>" per request; replies (frame header + "+OK") from the service port, as DSR
-# requires, through a socket bound to VIP:service_port.
-import select, socket, struct, sys
-vip, svc, base, cores, logpath = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
-socks = []
-for i in range(cores):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((vip, base + i))
-    socks.append(s)
-reply = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-reply.bind((vip, svc))
-out = open(logpath, "a", buffering=1)
-def key_of(p):  # argument 1 of "*N\r\n$n\r\ncmd\r\n$n\r\nkey\r\n"
-    pos = p.index(b"\r\n") + 2
-    args = []
-    while pos < len(p) and len(args) < 2:
-        end = p.index(b"\r\n", pos)
-        n = int(p[pos + 1:end])
-        args.append(p[end + 2:end + 2 + n])
-        pos = end + 2 + n + 2
-    return args[1]
-while True:
-    ready, _, _ = select.select(socks, [], [], 60)
-    if not ready:
-        sys.exit(0)  # idle for a minute: the test is over
-    for s in ready:
-        data, peer = s.recvfrom(65535)
-        rid = struct.unpack("!H", data[:2])[0]
-        out.write("%d %s\n" % (s.getsockname()[1], key_of(data[8:]).hex()))
-        reply.sendto(struct.pack("!HHHH", rid, 0, 1, 0) + b"+OK\r\n", peer)
-EOF
+log "backends: dpcache (posix stack) in each backend namespace"
 start_backend() { # <ns> <base> <cores> <name>  (ip netns exec directly, so $! is the process)
-    ip netns exec "$1" redis-server --port $TCP_PORT --bind 0.0.0.0 --protected-mode no --save '' \
-        --appendonly no --daemonize no --logfile "$WORK/$4-redis.log" &
+    local lc=0@0 i
+    for ((i = 1; i < $3; i++)); do lc="$lc,$i@$((i % 2))"; done
+    ip netns exec "$1" timeout 300 "$DPCACHE" --no-huge -m 256 --no-pci --lcores "$lc" \
+        --file-prefix "$TAG-$4" -- --stack posix --port $TCP_PORT --bind 0.0.0.0 \
+        --protected-mode no --core-port-base "$2" --udp-reply-from-service-port yes \
+        --maxkeys 65536 --snapshot-load no --control-socket "$WORK/$4.sock" \
+        --logfile "$WORK/$4-dpcache.log" &
     PIDS+=($!)
-    ip netns exec "$1" timeout 300 "$PY" "$WORK/responder.py" $VIP $UDP_PORT "$2" "$3" "$WORK/$4-udp.log" &
-    PIDS+=($!)
-    wait_for "redis-server in $1" in_ns "$1" redis-cli -p $TCP_PORT ping
+    wait_for "dpcache in $1" in_ns "$1" redis-cli -p $TCP_PORT ping
 }
 start_backend "$NS_1" $B1_BASE $B1_CORES b1
 start_backend "$NS_2" $B2_BASE $B2_CORES b2
@@ -163,9 +141,9 @@ front stats >"$WORK/stats0.json"
 # ---------------------------------------------------------------------------------------------
 log "UDP: $N_UDP keyed requests through the VIP"
 cat >"$WORK/udp_client.py" <<'EOF'
-# Sends n "GET <key>" requests (dpcache frame + RESP) to vip:port over a connected socket (so
-# only replies from the service address count), one at a time, each retried once; prints the
-# keys sent, hex, one per line.
+# Sends n "SET <key> v<i>" requests (dpcache frame + RESP) to vip:port over a connected socket
+# (so only replies from the service address count), one at a time, each retried once; a reply
+# must be +OK. Writes the keys sent, hex, one per line; prints the number lost.
 import random, socket, struct, sys
 vip, port, n, keyfile = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 rnd = random.Random(6)
@@ -178,12 +156,16 @@ with open(keyfile, "w") as kf:
         k = rnd.choice(["user:%d" % rnd.randrange(10**6), "{tag%d}.x%d" % (rnd.randrange(50), i),
                         "k%d{}" % i, "".join(rnd.choice("abc{}xyz") for _ in range(rnd.randrange(1, 20)))])
         key = k.encode()
-        req = struct.pack("!HHHH", i & 0xffff, 0, 1, 0) + b"*2\r\n$3\r\nGET\r\n$%d\r\n%s\r\n" % (len(key), key)
+        val = b"v%d" % i
+        req = (struct.pack("!HHHH", i & 0xffff, 0, 1, 0) + b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n"
+               % (len(key), key, len(val), val))
         for attempt in range(2):
             s.send(req)
             try:
                 data = s.recv(2048)
                 if struct.unpack("!H", data[:2])[0] == i & 0xffff:
+                    if data[8:] != b"+OK\r\n":
+                        sys.exit("unexpected reply %r" % data[8:])
                     break
             except socket.timeout:
                 pass
@@ -194,8 +176,13 @@ print(lost)
 EOF
 lost=$(in_ns "$NS_C" timeout 120 "$PY" "$WORK/udp_client.py" $VIP $UDP_PORT $N_UDP "$WORK/keys.txt")
 [ "$lost" -eq 0 ] || fail "$lost of $N_UDP UDP requests got no reply"
-sleep 0.3
-"$PY" - "$WORK/stats0.json" "$WORK/keys.txt" "$WORK/b1-udp.log" "$WORK/b2-udp.log" <<'EOF' || fail "UDP steering"
+for b in 1 2; do
+    # INFO first: SCAN itself visits every partition (it counts as forwarding)
+    in_ns "$TAG-b$b" redis-cli -p $TCP_PORT info | tr -d '\r' >"$WORK/b$b-info.txt"
+    in_ns "$TAG-b$b" redis-cli -p $TCP_PORT --scan >"$WORK/b$b-keys.txt"
+done
+"$PY" - "$WORK/stats0.json" "$WORK/keys.txt" "$WORK/b1-keys.txt" "$WORK/b2-keys.txt" \
+    "$WORK/b1-info.txt" "$WORK/b2-info.txt" <<'EOF' || fail "UDP steering"
 # Expected owner of each key: slot (CRC16/XMODEM, hash-tag rule) -> backend by the slot ranges
 # the front reports -> core i with i*16384/C <= slot <= (i+1)*16384/C - 1 -> base_port + i.
 import json, sys
@@ -222,24 +209,29 @@ def owner(s):
                 core = [i for i in range(c) if i * 16384 // c <= s <= (i + 1) * 16384 // c - 1][0]
                 return b["addr"], b["base_port"] + core
     raise SystemExit("slot %d owned by no backend" % s)
-got = {}
+have = {}
 for path, addr in ((sys.argv[3], "10.202.1.2"), (sys.argv[4], "10.202.2.2")):
-    for line in open(path):
-        port, kh = line.split()
-        got.setdefault(kh, []).append((addr, int(port)))
+    for line in open(path, "rb"):
+        have.setdefault(line.rstrip(b"\n").hex(), []).append(addr)
 keys = [l.strip() for l in open(sys.argv[2])]
-bad = per = 0
+bad = 0
 count = {}
 for kh in keys:
     want = owner(slot(bytes.fromhex(kh)))
-    seen = got.get(kh, [])
-    if not seen or any(x != want for x in seen):
+    seen = have.get(kh, [])
+    if seen != [want[0]]:
         bad += 1
         if bad <= 5:
-            print("key %s: want %s, seen %s" % (kh, want, seen))
+            print("key %s: want backend %s, found on %s" % (kh, want[0], seen))
     count[want[0]] = count.get(want[0], 0) + 1
-print("e2e_front: UDP: %d/%d requests on their owner backend+core port; per backend %s"
-      % (len(keys) - bad, len(keys), count))
+for path in sys.argv[5:7]:
+    info = dict(l.split(":", 1) for l in open(path).read().splitlines() if ":" in l)
+    if info.get("dpcache_forwarded_batches") != "0":
+        bad += 1
+        print("%s: a request reached a core that does not own its key (forwarded %s)"
+              % (path, info.get("dpcache_forwarded_batches")))
+print("e2e_front: UDP: %d/%d keys on their owner backend, no forwarding between cores; "
+      "per backend %s" % (len(keys) - bad, len(keys), count))
 sys.exit(1 if bad or len(count) < 2 else 0)
 EOF
 

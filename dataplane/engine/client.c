@@ -51,7 +51,7 @@ const char *client_refuse_reason(struct worker *w, int local)
                "just disable the protected mode by editing the Redis configuration file, and "
                "setting the protected mode option to 'no', and then restarting the server. 3) If "
                "you started the server manually just for testing, restart it with the "
-               "'--protected-mode no' option. 4) Set up an authentication password for the "
+               "'--protected-mode no' option. 4) Setup a an authentication password for the "
                "default user. NOTE: You only need to do one of the above things in order for the "
                "server to start accepting connections from the outside.\r\n";
     return NULL;
@@ -327,6 +327,9 @@ size_t client_info_line(const struct client *c, char *buf, size_t len)
     char flags[8];
     int fl = 0;
     int n;
+    /* lib-name/lib-ver are Redis 7.2's: shown once the client sent CLIENT SETINFO, so that
+     * other clients see Redis 7.0's line exactly */
+    int lib = c->lib_name || c->lib_ver;
 
     if (c->flags & CLIENT_READONLY)
         flags[fl++] = 'r';
@@ -341,13 +344,14 @@ size_t client_info_line(const struct client *c, char *buf, size_t len)
                  "id=%llu addr=%s laddr=%s fd=%d name=%s age=%llu idle=%llu flags=%s db=%d sub=0 "
                  "psub=0 ssub=0 multi=-1 qbuf=%zu qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu "
                  "rbp=0 obl=0 oll=0 omem=%zu tot-mem=%zu events=r cmd=%s user=default redir=-1 "
-                 "resp=%d lib-name=%s lib-ver=%s\n",
+                 "resp=%d%s%s%s%s\n",
                  (unsigned long long)c->id, c->raddr, c->laddr, c->fd, c->name ? c->name : "",
                  (unsigned long long)((w->now_ms - c->ctime_ms) / 1000),
                  (unsigned long long)((w->now_ms - c->last_ms) / 1000), flags, c->db,
                  c->in.len - c->in.pos, c->in.cap - c->in.len, c->in.cap, obuf_len(&c->out),
                  sizeof(*c) + c->in.cap + obuf_len(&c->out),
                  c->last_cmd >= 0 ? cmd_defs[c->last_cmd].name : "NULL", c->proto,
-                 c->lib_name ? c->lib_name : "", c->lib_ver ? c->lib_ver : "");
+                 lib ? " lib-name=" : "", lib && c->lib_name ? c->lib_name : "",
+                 lib ? " lib-ver=" : "", lib && c->lib_ver ? c->lib_ver : "");
     return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
 }

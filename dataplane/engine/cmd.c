@@ -8,19 +8,26 @@
 #include "worker.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+/* clang-format off */
 const struct cmd_def cmd_defs[CMD_COUNT] = {
-#define CMD_DEF(id, name, fn, ar, fl, fk, lk, st, grp, sum)                                        \
-    [CMDID_##id] = { name, fn, ar, fl, fk, lk, st, grp, sum, CMDID_##id, sizeof(name) - 1 },
+#define CMD_DEF(id, name, fn, ar, fl, fk, lk, st, grp, since, sum)                                 \
+    [CMDID_##id] = { name, fn, ar, fl, fk, lk, st, grp, since, sum, CMDID_##id, -1, sizeof(name) - 1 },
     CMD_TABLE(CMD_DEF)
 #undef CMD_DEF
+#define SUB_DEF(id, parent, fn, name, ar, fl, since, sum)                                          \
+    [CMDID_##id] = { name, fn, ar, fl, 0, 0, 0, NULL, since, sum, CMDID_##id, CMDID_##parent,      \
+                     sizeof(name) - 1 },
+    SUBCMD_TABLE(SUB_DEF)
+#undef SUB_DEF
 };
+/* clang-format on */
 
 #define LOOKUP_SIZE 256 /* power of two, > 2 * CMD_COUNT */
-#define NAME_MAX_LEN 32
 
 static int16_t lookup_tab[LOOKUP_SIZE];
 static int lookup_ready;
@@ -36,9 +43,9 @@ static uint32_t name_hash(const char *s, size_t n)
 
 static void __attribute__((constructor)) lookup_build(void)
 {
-    _Static_assert(LOOKUP_SIZE > 2 * CMD_COUNT, "grow LOOKUP_SIZE");
+    _Static_assert(LOOKUP_SIZE > 2 * CMD_TOP_COUNT, "grow LOOKUP_SIZE");
     memset(lookup_tab, 0xff, sizeof(lookup_tab));
-    for (int i = 0; i < CMD_COUNT; i++) {
+    for (int i = 0; i < CMD_TOP_COUNT; i++) {
         uint32_t b = name_hash(cmd_defs[i].name, cmd_defs[i].namelen) & (LOOKUP_SIZE - 1);
         while (lookup_tab[b] >= 0)
             b = (b + 1) & (LOOKUP_SIZE - 1);
@@ -49,10 +56,10 @@ static void __attribute__((constructor)) lookup_build(void)
 
 const struct cmd_def *cmd_lookup(const char *name, size_t len, int internal)
 {
-    char low[NAME_MAX_LEN];
+    char low[CMD_NAME_MAX];
     uint32_t b;
 
-    if (len == 0 || len > NAME_MAX_LEN)
+    if (len == 0 || len > CMD_NAME_MAX)
         return NULL;
     for (size_t i = 0; i < len; i++)
         low[i] = (char)tolower((unsigned char)name[i]);
@@ -64,6 +71,32 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len, int internal)
         b = (b + 1) & (LOOKUP_SIZE - 1);
     }
     return NULL;
+}
+
+const struct cmd_def *cmd_lookup_sub(const struct cmd_def *parent, const char *name, size_t len)
+{
+    size_t plen = parent->namelen + 1; /* "client|" */
+
+    for (int i = CMD_TOP_COUNT; i < CMD_COUNT; i++) {
+        const struct cmd_def *d = &cmd_defs[i];
+        if (d->parent == (int)parent->id && d->namelen - plen == len &&
+            strncasecmp(d->name + plen, name, len) == 0)
+            return d;
+    }
+    return NULL;
+}
+
+const struct cmd_def *cmd_lookup_full(const char *name, size_t len)
+{
+    const char *bar = memchr(name, '|', len);
+    const struct cmd_def *d;
+
+    if (!bar)
+        return cmd_lookup(name, len, 0);
+    d = cmd_lookup(name, (size_t)(bar - name), 0);
+    if (!d || !(d->flags & CMD_CONTAINER))
+        return NULL;
+    return cmd_lookup_sub(d, bar + 1, len - (size_t)(bar + 1 - name));
 }
 
 void ctx_error(struct ctx *x, const char *msg)
@@ -92,6 +125,41 @@ void ctx_error_arity(struct ctx *x)
     ctx_errorf(x, "ERR wrong number of arguments for '%s' command", x->cmd->name);
 }
 
+void cmd_unknown_sub_msg(char *buf, size_t len, const struct rstr *argv)
+{
+    char parent[CMD_NAME_MAX + 1], sub[129];
+    size_t pl = argv[0].len < CMD_NAME_MAX ? argv[0].len : CMD_NAME_MAX;
+    size_t sl = argv[1].len < 128 ? argv[1].len : 128;
+
+    for (size_t i = 0; i < pl; i++)
+        parent[i] = (char)toupper((unsigned char)argv[0].p[i]);
+    parent[pl] = '\0';
+    memcpy(sub, argv[1].p, sl); /* "%.128s" of the argument, as Redis: up to a NUL */
+    sub[sl] = '\0';
+    sub[strnlen(sub, sl)] = '\0';
+    snprintf(buf, len, "ERR unknown subcommand '%s'. Try %s HELP.", sub, parent);
+}
+
+const struct cmd_def *ctx_sub_or_reply(struct ctx *x)
+{
+    const struct cmd_def *d = x->cmd;
+    char msg[320];
+
+    if (d->parent >= 0 || !(d->flags & CMD_CONTAINER) || x->argc < 2)
+        return d;
+    d = cmd_lookup_sub(d, x->argv[1].p, x->argv[1].len);
+    if (!d) {
+        cmd_unknown_sub_msg(msg, sizeof(msg), x->argv);
+        ctx_error(x, msg);
+        return NULL;
+    }
+    if ((d->arity > 0 && x->argc != d->arity) || x->argc < -d->arity) {
+        ctx_errorf(x, "ERR wrong number of arguments for '%s' command", d->name);
+        return NULL;
+    }
+    return d;
+}
+
 int arg_ll_or_reply(struct ctx *x, const struct rstr *a, long long *v)
 {
     if (!string2ll(a->p, a->len, v)) {
@@ -118,6 +186,35 @@ int arg_ld_or_reply(struct ctx *x, const struct rstr *a, long double *v)
         return -1;
     }
     return 0;
+}
+
+int arg_cursor_or_reply(struct ctx *x, const struct rstr *a, unsigned long long *cur)
+{
+    size_t n = strnlen(a->p, a->len), i = 0; /* Redis parses the C string */
+    unsigned long long v = 0;
+    int neg = 0;
+
+    if (n && isspace((unsigned char)a->p[0]))
+        goto invalid;
+    if (i < n && (a->p[i] == '+' || a->p[i] == '-'))
+        neg = a->p[i++] == '-';
+    if (i == n) {
+        if (n) /* a sign alone: strtoul() consumed nothing */
+            goto invalid;
+        *cur = 0;
+        return 0;
+    }
+    for (; i < n; i++) {
+        unsigned d = (unsigned)(a->p[i] - '0');
+        if (d > 9 || v > (ULLONG_MAX - d) / 10)
+            goto invalid; /* trailing garbage, or ERANGE */
+        v = v * 10 + d;
+    }
+    *cur = neg ? 0ULL - v : v;
+    return 0;
+invalid:
+    ctx_error(x, "ERR invalid cursor");
+    return -1;
 }
 
 const char *const err_code_names[ERRC_COUNT] = {

@@ -42,6 +42,7 @@ struct part;
 #define CMD_ALLPART  (1u << 8)  /* concerns every partition */
 #define CMD_INTERNAL (1u << 9)  /* sent between workers only */
 #define CMD_NOSCRIPT (1u << 10)
+#define CMD_CONTAINER (1u << 11) /* has subcommands (SUBCMD_TABLE): argv[1] names one */
 
 /* Handler results. */
 #define CMD_DONE       0
@@ -51,6 +52,8 @@ struct part;
 struct ctx;
 typedef int (*cmd_fn)(struct ctx *x);
 
+#define CMD_NAME_MAX 32 /* longest command name: longer ones are unknown */
+
 struct cmd_def {
     const char *name;
     cmd_fn fn;
@@ -58,16 +61,31 @@ struct cmd_def {
     uint32_t flags;
     int first_key, last_key, key_step;
     const char *group;
+    const char *since;
     const char *summary;
     enum cmd_id id;
-    uint32_t namelen;
+    int parent;       /* container's id for a subcommand, -1 for a command */
+    uint32_t namelen; /* of name: "client|info" for a subcommand */
 };
 
 extern const struct cmd_def cmd_defs[CMD_COUNT];
 
 /* cmd_lookup: the command named @name (case-insensitive), internal ones only if @internal.
- * NULL if unknown. */
+ * NULL if unknown. Subcommands are not found here: see cmd_lookup_sub. */
 const struct cmd_def *cmd_lookup(const char *name, size_t len, int internal);
+
+/* cmd_lookup_sub: the subcommand @name (case-insensitive, e.g. "info") of the container
+ * @parent; NULL if @parent has no such subcommand. */
+const struct cmd_def *cmd_lookup_sub(const struct cmd_def *parent, const char *name, size_t len);
+
+/* cmd_group: COMMAND DOCS group (a subcommand's is its container's). */
+static inline const char *cmd_group(const struct cmd_def *d)
+{
+    return d->parent >= 0 ? cmd_defs[d->parent].group : d->group;
+}
+
+/* cmd_lookup_full: a command or, for "container|sub", a subcommand (COMMAND INFO/DOCS). */
+const struct cmd_def *cmd_lookup_full(const char *name, size_t len);
 
 struct ctx {
     struct worker *w;
@@ -84,10 +102,14 @@ struct ctx {
     uint64_t now; /* ms */
     int failed;   /* an error reply was written */
     int dirty;    /* changes made */
+    /* forwarded commands (c == NULL): the requesting client, another core's. Read only for
+     * its address and name (SLOWLOG); safe because that client is suspended (runs nothing,
+     * cannot rename) and not freed while its batch is out. */
+    const struct client *origin;
 };
 
 /* Prototypes of every command body (cmd_*.c). */
-#define CMD_PROTO(id, name, fn, ar, fl, fk, lk, st, grp, sum) int fn(struct ctx *x);
+#define CMD_PROTO(id, name, fn, ar, fl, fk, lk, st, grp, since, sum) int fn(struct ctx *x);
 CMD_TABLE(CMD_PROTO)
 #undef CMD_PROTO
 
@@ -96,6 +118,16 @@ void ctx_error(struct ctx *x, const char *msg);
 void ctx_errorf(struct ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* ctx_error_arity: "ERR wrong number of arguments for '<cmd>' command". */
 void ctx_error_arity(struct ctx *x);
+
+/* cmd_unknown_sub_msg: Redis's "ERR unknown subcommand 'x'. Try CLIENT HELP." for @argv
+ * (argv[0] a container, argv[1] not one of its subcommands) into @buf. */
+void cmd_unknown_sub_msg(char *buf, size_t len, const struct rstr *argv);
+
+/* ctx_sub_or_reply: the subcommand a container's body runs. The dispatcher resolves it
+ * (x->cmd is then the subcommand); callers that only know the container (the control
+ * socket) get argv[1] looked up and its arity checked here. Returns x->cmd itself when
+ * there is no subcommand (argc 1), NULL after replying an error. */
+const struct cmd_def *ctx_sub_or_reply(struct ctx *x);
 
 /* Argument helpers ("...OrReply": on failure they reply and return -1). */
 static inline int arg_is(const struct rstr *a, const char *lit)
@@ -108,6 +140,9 @@ int arg_ll_or_reply(struct ctx *x, const struct rstr *a, long long *v);
 int arg_ll_range_or_reply(struct ctx *x, const struct rstr *a, long long min, long long max,
                           const char *msg, long long *v);
 int arg_ld_or_reply(struct ctx *x, const struct rstr *a, long double *v);
+/* arg_cursor_or_reply: a SCAN/HSCAN cursor with Redis's strtoul() rules (optional sign, "-1"
+ * wraps to ULONG_MAX, "" is 0, no leading space, stops at a NUL); "ERR invalid cursor". */
+int arg_cursor_or_reply(struct ctx *x, const struct rstr *a, unsigned long long *cur);
 
 /* ctx_dirty: count a change to the data set. */
 static inline void ctx_dirty(struct ctx *x, int n)

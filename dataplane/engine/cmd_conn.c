@@ -180,7 +180,7 @@ int cmd_hello(struct ctx *x)
     }
     if (!(c->flags & CLIENT_AUTHED) && password()) {
         ctx_error(x, "NOAUTH HELLO must be called with the client already authenticated, "
-                     "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                     "otherwise the HELLO AUTH <user> <pass> option can be used to "
                      "authenticate the client and select the RESP protocol version at the same "
                      "time");
         return CMD_DONE;

@@ -462,23 +462,12 @@ int cmd_hscan(struct ctx *x)
     unsigned long long cur;
     long long count = 10;
     const struct rstr *pat = NULL;
-    char cbuf[32], *end;
     struct entry *e;
     struct obuf tmp;
     struct hscan_arg a;
 
-    if (x->argv[2].len >= sizeof(cbuf)) {
-        ctx_error(x, "ERR invalid cursor");
+    if (arg_cursor_or_reply(x, &x->argv[2], &cur))
         return CMD_DONE;
-    }
-    memcpy(cbuf, x->argv[2].p, x->argv[2].len);
-    cbuf[x->argv[2].len] = '\0';
-    errno = 0;
-    cur = strtoull(cbuf, &end, 10);
-    if (!cbuf[0] || cbuf[0] == ' ' || *end || errno == ERANGE) {
-        ctx_error(x, "ERR invalid cursor");
-        return CMD_DONE;
-    }
     for (int i = 3; i < x->argc;) {
         int left = x->argc - i;
         if (arg_is(&x->argv[i], "count") && left >= 2) {

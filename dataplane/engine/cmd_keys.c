@@ -616,12 +616,24 @@ int cmd_i_scan(struct ctx *x)
         type[l] = '\0';
         a.type = type;
     }
-    pos = (uint32_t)(cur / np);
-    done = walk_keys(x, &pos, (uint64_t)count, (uint64_t)count * 10, keys_visit, &a);
-    if (done)
-        cur = part + 1 < np ? part + 1 : 0;
-    else
-        cur = (unsigned long long)pos * np + part;
+    if (cur / np > UINT32_MAX) { /* no cursor of ours (e.g. -1): the iteration is over */
+        cur = 0;
+    } else {
+        pos = (uint32_t)(cur / np);
+        done = walk_keys(x, &pos, (uint64_t)count, (uint64_t)count * 10, keys_visit, &a);
+        if (done) { /* on to the next partition holding keys of this database, as Redis
+                     * ends at once on an empty one (a relaxed count: keys added meanwhile
+                     * were not there for the whole iteration) */
+            unsigned nx = part + 1;
+            for (; nx < np; nx++) {
+                struct part *q = &srv.parts[nx];
+                if (__atomic_load_n(&q->dbs[part_pdb(q, x->db)].keys, __ATOMIC_RELAXED))
+                    break;
+            }
+            cur = nx < np ? nx : 0;
+        } else
+            cur = (unsigned long long)pos * np + part;
+    }
     rsp_array(x->out, 2);
     rsp_bulk_ll(x->out, (long long)cur);
     rsp_array(x->out, a.n);
@@ -636,23 +648,12 @@ int cmd_scan(struct ctx *x)
     unsigned long long cur;
     long long count = SCAN_COUNT_DEFAULT;
     char cbuf[32], nbuf[LL_STR_SIZE];
-    char *end;
     struct rstr argv[5];
     unsigned np = (unsigned)srv.nworkers, part;
     struct plan *pl;
 
-    if (x->argv[1].len >= sizeof(cbuf)) {
-        ctx_error(x, "ERR invalid cursor");
+    if (arg_cursor_or_reply(x, &x->argv[1], &cur))
         return CMD_DONE;
-    }
-    memcpy(cbuf, x->argv[1].p, x->argv[1].len);
-    cbuf[x->argv[1].len] = '\0';
-    errno = 0;
-    cur = strtoull(cbuf, &end, 10);
-    if (cbuf[0] == ' ' || cbuf[0] == '\t' || *end != '\0' || errno == ERANGE || !cbuf[0]) {
-        ctx_error(x, "ERR invalid cursor");
-        return CMD_DONE;
-    }
     for (int i = 2; i < x->argc;) {
         int left = x->argc - i;
         if (arg_is(&x->argv[i], "count") && left >= 2) {
@@ -676,7 +677,7 @@ int cmd_scan(struct ctx *x)
     }
     argv[0] = name;
     argv[1].p = cbuf;
-    argv[1].len = strlen(cbuf);
+    argv[1].len = (size_t)snprintf(cbuf, sizeof(cbuf), "%llu", cur);
     argv[2].p = nbuf;
     argv[2].len = (size_t)ll2string(nbuf, count);
     argv[3] = pat ? *pat : (struct rstr){ "", 0 };
@@ -837,6 +838,9 @@ int cmd_i_flush(struct ctx *x)
         if (!p->novf)
             break;
     }
+    for (uint32_t d = 0; d < p->ndb; d++) /* Redis's emptyDb forgets the TTL estimate */
+        if (db < 0 || d == pdb)
+            __atomic_store_n(&p->dbs[d].avg_ttl, 0, __ATOMIC_RELAXED);
     rsp_ok(x->out);
     return CMD_DONE;
 }

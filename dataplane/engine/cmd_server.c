@@ -24,10 +24,22 @@ static int visible(const struct cmd_def *d)
     return !(d->flags & CMD_INTERNAL);
 }
 
+/* Number of subcommands of @d (0 for a plain command). */
+static int nsubs(const struct cmd_def *d)
+{
+    int n = 0;
+
+    if (d->flags & CMD_CONTAINER)
+        for (int i = CMD_TOP_COUNT; i < CMD_COUNT; i++)
+            n += cmd_defs[i].parent == (int)d->id;
+    return n;
+}
+
 static void command_info(struct ctx *x, const struct cmd_def *d)
 {
     const char *flags[8];
     int nf = 0;
+    char cat[32];
 
     if (d->flags & CMD_WRITE)
         flags[nf++] = "write";
@@ -51,100 +63,140 @@ static void command_info(struct ctx *x, const struct cmd_def *d)
     rsp_int(x->out, d->last_key);
     rsp_int(x->out, d->key_step);
     rsp_set(x->out, 1, x->proto);
-    {
-        char cat[32];
-        snprintf(cat, sizeof(cat), "@%s", d->group);
-        rsp_simple(x->out, cat);
-    }
+    snprintf(cat, sizeof(cat), "@%s", cmd_group(d));
+    rsp_simple(x->out, cat);
     rsp_set(x->out, 0, x->proto); /* tips */
     rsp_array(x->out, 0);         /* key specs */
-    rsp_array(x->out, 0);         /* subcommands */
+    rsp_array(x->out, nsubs(d));  /* subcommands */
+    for (int i = CMD_TOP_COUNT; i < CMD_COUNT && (d->flags & CMD_CONTAINER); i++)
+        if (cmd_defs[i].parent == (int)d->id)
+            command_info(x, &cmd_defs[i]);
 }
 
 static void command_docs(struct ctx *x, const struct cmd_def *d)
 {
+    int n = nsubs(d);
+
     rsp_bulk_cstr(x->out, d->name);
-    rsp_map(x->out, 4, x->proto);
+    rsp_map(x->out, n ? 5 : 4, x->proto);
     rsp_bulk_cstr(x->out, "summary");
     rsp_bulk_cstr(x->out, d->summary);
     rsp_bulk_cstr(x->out, "since");
-    rsp_bulk_cstr(x->out, "1.0.0");
+    rsp_bulk_cstr(x->out, d->since);
     rsp_bulk_cstr(x->out, "group");
-    rsp_bulk_cstr(x->out, d->group);
+    rsp_bulk_cstr(x->out, cmd_group(d));
     rsp_bulk_cstr(x->out, "complexity");
-    rsp_bulk_cstr(x->out, (d->flags & CMD_FAST) ? "O(1)" : "O(N)");
+    rsp_bulk_cstr(x->out, n ? "Depends on subcommand." : (d->flags & CMD_FAST) ? "O(1)" : "O(N)");
+    if (!n)
+        return;
+    rsp_bulk_cstr(x->out, "subcommands");
+    rsp_map(x->out, n, x->proto);
+    for (int i = CMD_TOP_COUNT; i < CMD_COUNT; i++)
+        if (cmd_defs[i].parent == (int)d->id)
+            command_docs(x, &cmd_defs[i]);
+}
+
+static void command_help(struct ctx *x)
+{
+    static const char *const lines[] = {
+        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "(no subcommand)",
+        "    Return details about all Redis commands.",
+        "COUNT",
+        "    Return the total number of commands in this Redis server.",
+        "LIST",
+        "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "HELP",
+        "    Prints this help.",
+    };
+    rsp_array(x->out, (long long)(sizeof(lines) / sizeof(lines[0])));
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+        rsp_simple(x->out, lines[i]);
+}
+
+/* COMMAND LIST [FILTERBY PATTERN <glob>]: commands and subcommands, as Redis 7. */
+static void command_list(struct ctx *x)
+{
+    const struct rstr *pat = NULL;
+    long long n = 0;
+    struct obuf tmp;
+
+    if (x->argc == 5 && arg_is(&x->argv[2], "filterby") && arg_is(&x->argv[3], "pattern")) {
+        pat = &x->argv[4];
+    } else if (x->argc != 2) {
+        ctx_error(x, ERR_SYNTAX);
+        return;
+    }
+    obuf_init(&tmp, x->out->pool);
+    for (int i = 0; i < CMD_COUNT; i++) {
+        const struct cmd_def *d = &cmd_defs[i];
+        if (!visible(d) || (pat && !glob_match(pat->p, pat->len, d->name, d->namelen, 1)))
+            continue;
+        rsp_bulk_cstr(&tmp, d->name);
+        n++;
+    }
+    rsp_array(x->out, n);
+    obuf_splice(x->out, &tmp);
 }
 
 int cmd_command(struct ctx *x)
 {
+    const struct cmd_def *sub = ctx_sub_or_reply(x);
     int n = 0;
 
-    for (int i = 0; i < CMD_COUNT; i++)
-        n += visible(&cmd_defs[i]);
-    if (x->argc == 1) {
-        rsp_array(x->out, n);
-        for (int i = 0; i < CMD_COUNT; i++)
-            if (visible(&cmd_defs[i]))
-                command_info(x, &cmd_defs[i]);
+    if (!sub)
         return CMD_DONE;
-    }
-    if (arg_is(&x->argv[1], "count") && x->argc == 2) {
-        rsp_int(x->out, n);
-    } else if (arg_is(&x->argv[1], "info")) {
-        if (x->argc == 2) {
+    for (int i = 0; i < CMD_TOP_COUNT; i++)
+        n += visible(&cmd_defs[i]);
+    switch (sub->id) {
+    case CMDID_COMMAND: /* no subcommand: all of them */
+    case CMDID_COMMAND_INFO:
+        if (x->argc <= 2) {
             rsp_array(x->out, n);
-            for (int i = 0; i < CMD_COUNT; i++)
+            for (int i = 0; i < CMD_TOP_COUNT; i++)
                 if (visible(&cmd_defs[i]))
                     command_info(x, &cmd_defs[i]);
-            return CMD_DONE;
+            break;
         }
         rsp_array(x->out, x->argc - 2);
         for (int i = 2; i < x->argc; i++) {
-            const struct cmd_def *d = cmd_lookup(x->argv[i].p, x->argv[i].len, 0);
+            const struct cmd_def *d = cmd_lookup_full(x->argv[i].p, x->argv[i].len);
             if (d)
                 command_info(x, d);
             else
-                rsp_null_array(x->out, x->proto);
+                rsp_null(x->out, x->proto);
         }
-    } else if (arg_is(&x->argv[1], "docs")) {
+        break;
+    case CMDID_COMMAND_COUNT: rsp_int(x->out, n); break;
+    case CMDID_COMMAND_DOCS: {
+        int found = 0;
         if (x->argc == 2) {
             rsp_map(x->out, n, x->proto);
-            for (int i = 0; i < CMD_COUNT; i++)
+            for (int i = 0; i < CMD_TOP_COUNT; i++)
                 if (visible(&cmd_defs[i]))
                     command_docs(x, &cmd_defs[i]);
-            return CMD_DONE;
+            break;
         }
-        int found = 0;
         for (int i = 2; i < x->argc; i++)
-            found += cmd_lookup(x->argv[i].p, x->argv[i].len, 0) != NULL;
+            found += cmd_lookup_full(x->argv[i].p, x->argv[i].len) != NULL;
         rsp_map(x->out, found, x->proto);
         for (int i = 2; i < x->argc; i++) {
-            const struct cmd_def *d = cmd_lookup(x->argv[i].p, x->argv[i].len, 0);
+            const struct cmd_def *d = cmd_lookup_full(x->argv[i].p, x->argv[i].len);
             if (d)
                 command_docs(x, d);
         }
-    } else if (arg_is(&x->argv[1], "list") && x->argc == 2) {
-        rsp_array(x->out, n);
-        for (int i = 0; i < CMD_COUNT; i++)
-            if (visible(&cmd_defs[i]))
-                rsp_bulk_cstr(x->out, cmd_defs[i].name);
-    } else if (arg_is(&x->argv[1], "help")) {
-        static const char *const lines[] = {
-            "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            "(no subcommand)", "    Return details about all commands.",
-            "COUNT", "    Return the total number of commands in this server.",
-            "LIST", "    Return a list of all commands in this server.",
-            "INFO [<command-name> ...]", "    Return details about multiple commands.",
-            "DOCS [<command-name> ...]", "    Return documentation details about multiple commands.",
-            "HELP", "    Print this help.",
-        };
-        rsp_array(x->out, (long long)(sizeof(lines) / sizeof(lines[0])));
-        for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
-            rsp_simple(x->out, lines[i]);
-    } else {
-        ctx_errorf(x, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                      "COMMAND HELP.",
-                   (int)(x->argv[1].len > 128 ? 128 : x->argv[1].len), x->argv[1].p);
+        break;
+    }
+    case CMDID_COMMAND_LIST: command_list(x); break;
+    default: /* COMMAND HELP */ command_help(x); break;
     }
     return CMD_DONE;
 }
@@ -296,31 +348,25 @@ out:
 
 int cmd_config(struct ctx *x)
 {
-    const struct rstr *sub = &x->argv[1];
+    const struct cmd_def *sub = ctx_sub_or_reply(x);
 
-    if (arg_is(sub, "get")) {
-        if (x->argc < 3) {
-            ctx_error(x, "ERR wrong number of arguments for 'config|get' command");
-            return CMD_DONE;
-        }
-        return config_get(x);
-    }
-    if (arg_is(sub, "set")) {
-        if (x->argc < 4 || x->argc % 2) {
-            ctx_error(x, "ERR wrong number of arguments for 'config|set' command");
+    if (!sub)
+        return CMD_DONE;
+    switch (sub->id) {
+    case CMDID_CONFIG_GET: return config_get(x);
+    case CMDID_CONFIG_SET:
+        if (x->argc % 2) { /* not parameter/value pairs (Redis: syntax error) */
+            ctx_error(x, ERR_SYNTAX);
             return CMD_DONE;
         }
         return config_set_cmd(x);
-    }
-    if (arg_is(sub, "resetstat") && x->argc == 2) {
+    case CMDID_CONFIG_RESETSTAT:
         rsp_ok(x->out); /* counters are monotonic in dpcache (Prometheus counters) */
         return CMD_DONE;
-    }
-    if (arg_is(sub, "rewrite") && x->argc == 2) {
+    case CMDID_CONFIG_REWRITE:
         ctx_error(x, "ERR CONFIG REWRITE is not supported by dpcache; edit the config file");
         return CMD_DONE;
-    }
-    if (arg_is(sub, "help")) {
+    case CMDID_CONFIG_HELP: {
         static const char *const lines[] = {
             "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
@@ -333,9 +379,8 @@ int cmd_config(struct ctx *x)
             rsp_simple(x->out, lines[i]);
         return CMD_DONE;
     }
-    ctx_errorf(x, "ERR unknown subcommand '%.*s'. Try CONFIG HELP.",
-               (int)(sub->len > 128 ? 128 : sub->len), sub->p);
-    return CMD_DONE;
+    default: /* CONFIG alone */ ctx_error_arity(x); return CMD_DONE;
+    }
 }
 
 /* ---- DBSIZE / TIME ---- */
@@ -447,12 +492,22 @@ static void slowlog_get_done(struct client *c, struct plan *pl)
 int cmd_slowlog(struct ctx *x)
 {
     static const struct rstr name = { "__slowlog", 9 };
-    const struct rstr *sub = &x->argv[1];
-    struct rstr argv[2] = { name, *sub };
+    const struct cmd_def *sub = ctx_sub_or_reply(x);
+    struct rstr argv[2] = { name, x->argv[x->argc > 1 ? 1 : 0] };
 
-    if (arg_is(sub, "get") && x->argc <= 3) {
+    if (!sub)
+        return CMD_DONE;
+    switch (sub->id) {
+    case CMDID_SLOWLOG_GET: {
         long long count = 10;
         struct plan *pl;
+        if (x->argc > 3) {
+            ctx_errorf(x,
+                       "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
+                       "SLOWLOG HELP.",
+                       (int)x->argv[1].len, x->argv[1].p);
+            return CMD_DONE;
+        }
         if (x->argc == 3 && arg_ll_range_or_reply(x, &x->argv[2], -1, LLONG_MAX,
                                                   "ERR count should be greater than or equal to "
                                                   "-1",
@@ -470,11 +525,9 @@ int cmd_slowlog(struct ctx *x)
             }
         return plan_run(x->c, pl);
     }
-    if (arg_is(sub, "len") && x->argc == 2)
-        return plan_broadcast(x, 2, argv, plan_merge_sum);
-    if (arg_is(sub, "reset") && x->argc == 2)
-        return plan_broadcast(x, 2, argv, plan_merge_ok);
-    if (arg_is(sub, "help") && x->argc == 2) {
+    case CMDID_SLOWLOG_LEN: return plan_broadcast(x, 2, argv, plan_merge_sum);
+    case CMDID_SLOWLOG_RESET: return plan_broadcast(x, 2, argv, plan_merge_ok);
+    case CMDID_SLOWLOG_HELP: {
         static const char *const lines[] = {
             "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "GET [<count>]",
@@ -494,18 +547,8 @@ int cmd_slowlog(struct ctx *x)
             rsp_simple(x->out, lines[i]);
         return CMD_DONE;
     }
-    if (arg_is(sub, "get") || arg_is(sub, "len") || arg_is(sub, "reset")) {
-        char low[8];
-        size_t n = sub->len < 7 ? sub->len : 7;
-        for (size_t i = 0; i < n; i++)
-            low[i] = (char)(sub->p[i] | 0x20);
-        low[n] = '\0';
-        ctx_errorf(x, "ERR wrong number of arguments for 'slowlog|%s' command", low);
-        return CMD_DONE;
+    default: /* SLOWLOG alone */ ctx_error_arity(x); return CMD_DONE;
     }
-    ctx_errorf(x, "ERR unknown subcommand '%.*s'. Try SLOWLOG HELP.",
-               (int)(sub->len > 128 ? 128 : sub->len), sub->p);
-    return CMD_DONE;
 }
 
 /* ---- snapshots (the control plane writes them) ---- */

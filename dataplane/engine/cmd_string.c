@@ -150,8 +150,17 @@ static int set_generic(struct ctx *x, int flags, const struct rstr *key, const s
     }
     if (!exp && (flags & SET_KEEPTTL) && old)
         when = (long long)entry_expire(old);
-    if (!db_store_string(x, key, dg, old, val->p, val->len, val->len, (uint64_t)when))
+    if (exp && (uint64_t)when <= x->now) {
+        /* EXAT/PXAT in the past: the value can never be read; drop the key now rather than
+         * store it expired, so that DBSIZE, INFO and other cores' lock-free readers (which
+         * never delete) see it gone at once, as Redis's lazy delete on the next access */
+        if (old)
+            db_delete(x, old, dg);
+        else
+            ctx_dirty(x, 1);
+    } else if (!db_store_string(x, key, dg, old, val->p, val->len, val->len, (uint64_t)when)) {
         return CMD_DONE;
+    }
     if (!(flags & SET_GET)) {
         if (ok)
             rsp_raw(x->out, ok, strlen(ok));

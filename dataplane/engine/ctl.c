@@ -24,12 +24,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_lcore.h>
+
 #define CTL_CONNS_MAX   16
 #define CTL_CHUNKS_MAX  64
 #define CTL_READ        65536
 
 struct ctl_conn {
     int fd;
+    int snap_owner; /* began the running snapshot: it is abandoned if this connection goes */
     struct ibuf in;
     struct resp_parser ps;
     struct obuf out;
@@ -60,6 +63,45 @@ static int allowed(const struct cmd_def *d)
     case CMDID_ECHO: return 1;
     default: return 0;
     }
+}
+
+/* Poll iterations a worker has completed (counted after its snapshot_poll). */
+static uint64_t iterations(const struct worker *w)
+{
+    return stat_get(w, busy_polls) + stat_get(w, idle_polls);
+}
+
+/*
+ * abort_settled: stop the running snapshot and wait until every worker has noticed. A worker
+ * in the middle of its walk may still push a chunk or two after snapshot_abort() drained the
+ * rings; left there, those records of the abandoned snapshot would be read as the start of
+ * the next one (duplicate keys). A worker that has completed two more poll iterations has run
+ * snapshot_poll() after the abort, stopped, and pushes no more, so a second drain leaves the
+ * rings empty. Workers are kicked out of epoll_wait; this takes microseconds and gives up
+ * after a second.
+ */
+static void abort_settled(void)
+{
+    uint64_t it0[MAX_WORKERS];
+
+    snapshot_abort();
+    for (int i = 0; i < srv.nworkers; i++) {
+        it0[i] = iterations(srv.workers[i]);
+        worker_kick(srv.workers[i]);
+    }
+    for (int spin = 0; spin < 10000; spin++) {
+        int behind = 0;
+        for (int i = 0; i < srv.nworkers; i++)
+            if (iterations(srv.workers[i]) < it0[i] + 2) {
+                behind = 1;
+                if (spin % 50 == 49)
+                    worker_kick(srv.workers[i]);
+            }
+        if (!behind)
+            break;
+        usleep(100);
+    }
+    snapshot_abort();
 }
 
 static void ctl_hello(struct obuf *ob)
@@ -111,6 +153,7 @@ static void ctl_command(struct ctl_conn *cc, int argc, const struct rstr *argv)
         } else {
             __atomic_store_n(&ps->bgsave_in_progress, 1, __ATOMIC_RELEASE);
             ps->dirty_at_save = srv_dirty();
+            cc->snap_owner = 1;
             rsp_int(ob, id);
         }
     } else if (arg_is(&argv[0], "ctl.snapshot.next")) {
@@ -133,7 +176,8 @@ static void ctl_command(struct ctl_conn *cc, int argc, const struct rstr *argv)
             snapshot_chunk_free(ch[i]);
         }
     } else if (arg_is(&argv[0], "ctl.snapshot.abort")) {
-        snapshot_abort();
+        abort_settled();
+        cc->snap_owner = 0;
         rsp_ok(ob);
     } else if (arg_is(&argv[0], "ctl.snapshot.done") && argc == 4) {
         long long t, secs;
@@ -143,7 +187,8 @@ static void ctl_command(struct ctl_conn *cc, int argc, const struct rstr *argv)
             return;
         }
         if (snapshot_running())
-            snapshot_abort();
+            abort_settled();
+        cc->snap_owner = 0;
         ps->last_status_ok = ok;
         if (ok) {
             struct snapshot_progress pr;
@@ -185,6 +230,17 @@ static void ctl_command(struct ctl_conn *cc, int argc, const struct rstr *argv)
 
 static void conn_close(struct ctl_conn *cc)
 {
+    if (cc->snap_owner) {
+        /* dpcache-control went away in the middle of a snapshot: stop it (the workers' rings
+         * would stay full) and fail it, so SAVE clients get their error now */
+        struct persist_state *ps = &srv.persist;
+        if (snapshot_running())
+            abort_settled();
+        ps->last_status_ok = 0;
+        __atomic_store_n(&ps->bgsave_in_progress, 0, __ATOMIC_RELEASE);
+        __atomic_add_fetch(&ps->save_seq, 1, __ATOMIC_ACQ_REL);
+        log_warn("dpcache-control detached during a snapshot: snapshot abandoned");
+    }
     epoll_ctl(efd, EPOLL_CTL_DEL, cc->fd, NULL);
     close(cc->fd);
     resp_parser_free(&cc->ps);
@@ -329,11 +385,13 @@ int ctl_start(void)
     efd = epoll_create1(EPOLL_CLOEXEC);
     epoll_ctl(efd, EPOLL_CTL_ADD, lfd, &e);
     running = 1;
-    if (pthread_create(&thread, NULL, ctl_main, NULL)) {
+    /* a DPDK control thread: it runs on the CPUs no lcore uses (like the telemetry thread),
+     * not on the main lcore's, so streaming snapshots and answering INFO never take time
+     * from worker 0 */
+    if (rte_ctrl_thread_create(&thread, "dpcache-ctl", NULL, ctl_main, NULL)) {
         running = 0;
         return -1;
     }
-    pthread_setname_np(thread, "dpcache-ctl");
     return 0;
 }
 

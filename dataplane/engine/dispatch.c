@@ -71,11 +71,12 @@ int cmd_exec(struct ctx *x)
         b = LAT_BUCKETS - 1;
     w->st.lat[cls][b]++;
     slower = srv.cfg.slowlog_log_slower_than;
-    if (slower >= 0 && (long long)us >= slower && !(cmd->flags & CMD_INTERNAL))
+    if (slower >= 0 && (long long)us >= slower && !(cmd->flags & CMD_INTERNAL)) {
+        const struct client *cl = x->c ? x->c : x->origin;
         slowlog_add(&w->slowlog, (size_t)srv.cfg.slowlog_max_len,
-                    __atomic_fetch_add(&srv.slowlog_next_id, 1, __ATOMIC_RELAXED),
-                    w->now_ms / 1000, us, x->argc, x->argv, x->c ? x->c->raddr : "",
-                    x->c && x->c->name ? x->c->name : "");
+                    __atomic_fetch_add(&srv.slowlog_next_id, 1, __ATOMIC_RELAXED), w->now_ms / 1000,
+                    us, x->argc, x->argv, cl ? cl->raddr : "", cl && cl->name ? cl->name : "");
+    }
     return rc;
 }
 
@@ -107,6 +108,14 @@ static void reject_unknown(struct client *c, int argc, const struct rstr *argv)
     }
     snprintf(msg, sizeof(msg), "ERR unknown command '%s', with args beginning with: %s", name,
              args);
+    reject(c, NULL, msg);
+}
+
+static void reject_unknown_sub(struct client *c, const struct rstr *argv)
+{
+    char msg[320];
+
+    cmd_unknown_sub_msg(msg, sizeof(msg), argv);
     reject(c, NULL, msg);
 }
 
@@ -243,8 +252,21 @@ enum dispatch_result dispatch_command(struct client *c, int argc, const struct r
     unsigned slot;
     int part, rc;
 
-    if (cmd && !open)
-        c->last_cmd = (int)cmd->id;
+    if (cmd && (cmd->flags & CMD_CONTAINER) && argc >= 2) {
+        /* Redis 7: "client info" is the command client|info; an unknown one is refused
+         * before arity and AUTH checks and counted for no command */
+        const struct cmd_def *sub = cmd_lookup_sub(cmd, argv[1].p, argv[1].len);
+        if (!sub) {
+            if (open)
+                return DISPATCH_DEFER;
+            c->last_cmd = -1;
+            reject_unknown_sub(c, argv);
+            return DISPATCH_DONE;
+        }
+        cmd = sub;
+    }
+    if (!open)
+        c->last_cmd = cmd ? (int)cmd->id : -1;
     if (!cmd) {
         if (open)
             return DISPATCH_DEFER;
@@ -446,6 +468,7 @@ void fwd_execute(struct worker *w, struct fwd *f)
         x.pdb = part_pdb(p, f->db);
         x.proto = f->proto;
         x.now = w->now_ms;
+        x.origin = f->c;
         cmd_exec(&x);
     }
     stat_add(w, fwd_executed, 1);

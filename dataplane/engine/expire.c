@@ -75,6 +75,32 @@ static void expire_entry(struct part *p, struct entry *e)
     __atomic_store_n(&p->expired_keys, p->expired_keys + 1, __ATOMIC_RELAXED);
 }
 
+struct ttl_sample {
+    uint16_t db; /* physical */
+    uint64_t ttl;
+};
+
+/* INFO keyspace avg_ttl, as Redis's activeExpireCycle: per database, the mean TTL of this
+ * round's samples, folded into a running average (2% new, 98% old). */
+static void avg_ttl_update(struct part *p, struct ttl_sample *s, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        uint16_t db = s[i].db;
+        uint64_t sum = 0, cnt = 0, avg, *cur;
+        if (db == UINT16_MAX) /* folded already */
+            continue;
+        for (unsigned j = i; j < n; j++)
+            if (s[j].db == db) {
+                sum += s[j].ttl;
+                cnt++;
+                s[j].db = UINT16_MAX;
+            }
+        avg = sum / cnt;
+        cur = &p->dbs[db].avg_ttl;
+        __atomic_store_n(cur, *cur ? (*cur / 50) * 49 + avg / 50 : avg, __ATOMIC_RELAXED);
+    }
+}
+
 unsigned expire_cycle(struct worker *w)
 {
     struct part *p = w->part;
@@ -85,6 +111,9 @@ unsigned expire_cycle(struct worker *w)
     if (w->now_ms - w->expire_last_ms < (period ? period : 1))
         return 0;
     w->expire_last_ms = w->now_ms;
+    for (uint32_t db = 0; db < p->ndb; db++) /* as Redis: no TTLs, no estimate */
+        if (!p->dbs[db].expires && p->dbs[db].avg_ttl)
+            __atomic_store_n(&p->dbs[db].avg_ttl, 0, __ATOMIC_RELAXED);
     end = part_scan_end(p);
     if (!end || !p->nkeys)
         return 0;
@@ -95,20 +124,23 @@ unsigned expire_cycle(struct worker *w)
         tsc_us = 1000;
     t0 = rte_rdtsc();
     for (int round = 0;; round++) {
-        unsigned sampled = 0, with_ttl = 0, gone = 0;
+        unsigned with_ttl = 0, gone = 0, nttl = 0;
+        struct ttl_sample ttls[EXPIRE_KEYS_PER_LOOP];
         for (int i = 0; i < EXPIRE_KEYS_PER_LOOP * 4 && with_ttl < EXPIRE_KEYS_PER_LOOP; i++) {
             struct entry *e = part_entry_at(p, (uint32_t)(rand64(&p->rng) % end));
-            sampled++;
-            if (!e || !entry_expire(e))
+            uint64_t when;
+            if (!e || !(when = entry_expire(e)))
                 continue;
             with_ttl++;
             if (db_expired(e, w->now_ms)) {
                 expire_entry(p, e);
                 gone++;
+            } else if (when > w->now_ms) {
+                ttls[nttl++] = (struct ttl_sample){ e->db, when - w->now_ms };
             }
         }
         expired += gone;
-        (void)sampled;
+        avg_ttl_update(p, ttls, nttl);
         if (with_ttl == 0 || gone * 10 <= with_ttl)
             break;
         if ((round & 15) == 15 && (rte_rdtsc() - t0) / tsc_us > budget_us)

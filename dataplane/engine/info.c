@@ -264,28 +264,41 @@ static void sec_cpu(struct sbuf *b)
     sb_printf(b, "used_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\n");
 }
 
+static void cmdstat_line(struct sbuf *b, int id)
+{
+    uint64_t calls = 0, usec = 0, rej = 0, fail = 0;
+
+    for (int i = 0; i < srv.nworkers; i++) {
+        const struct cmdstat *cs = &srv.workers[i]->cmdstat[id];
+        calls += __atomic_load_n(&cs->calls, __ATOMIC_RELAXED);
+        usec += __atomic_load_n(&cs->usec, __ATOMIC_RELAXED);
+        rej += __atomic_load_n(&cs->rejected, __ATOMIC_RELAXED);
+        fail += __atomic_load_n(&cs->failed, __ATOMIC_RELAXED);
+    }
+    if (!calls && !rej && !fail)
+        return;
+    sb_printf(b,
+              "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
+              "failed_calls=%llu\r\n",
+              cmd_defs[id].name, (unsigned long long)calls, (unsigned long long)usec,
+              calls ? (double)usec / (double)calls : 0.0, (unsigned long long)rej,
+              (unsigned long long)fail);
+}
+
+/* As Redis 7: a container's own line (only its rejected "CLIENT" alone calls, usually
+ * absent) followed by its subcommands' lines ("cmdstat_client|info"). */
 static void sec_commandstats(struct sbuf *b)
 {
     sb_printf(b, "# Commandstats\r\n");
-    for (int id = 0; id < CMD_COUNT; id++) {
-        uint64_t calls = 0, usec = 0, rej = 0, fail = 0;
+    for (int id = 0; id < CMD_TOP_COUNT; id++) {
         if (cmd_defs[id].flags & CMD_INTERNAL)
             continue;
-        for (int i = 0; i < srv.nworkers; i++) {
-            const struct cmdstat *cs = &srv.workers[i]->cmdstat[id];
-            calls += __atomic_load_n(&cs->calls, __ATOMIC_RELAXED);
-            usec += __atomic_load_n(&cs->usec, __ATOMIC_RELAXED);
-            rej += __atomic_load_n(&cs->rejected, __ATOMIC_RELAXED);
-            fail += __atomic_load_n(&cs->failed, __ATOMIC_RELAXED);
-        }
-        if (!calls && !rej && !fail)
+        cmdstat_line(b, id);
+        if (!(cmd_defs[id].flags & CMD_CONTAINER))
             continue;
-        sb_printf(b,
-                  "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
-                  "failed_calls=%llu\r\n",
-                  cmd_defs[id].name, (unsigned long long)calls, (unsigned long long)usec,
-                  calls ? (double)usec / (double)calls : 0.0, (unsigned long long)rej,
-                  (unsigned long long)fail);
+        for (int sub = CMD_TOP_COUNT; sub < CMD_COUNT; sub++)
+            if (cmd_defs[sub].parent == id)
+                cmdstat_line(b, sub);
     }
 }
 
@@ -310,16 +323,24 @@ static void sec_keyspace(struct sbuf *b, struct ctx *x)
 {
     sb_printf(b, "# Keyspace\r\n");
     for (int db = 0; db < srv.cfg.databases; db++) {
-        uint64_t keys = 0, expires = 0;
+        uint64_t keys = 0, expires = 0, wexp = 0;
+        double wsum = 0; /* avg * keys overflows 64 bits for far expiry times */
         for (int i = 0; i < srv.nworkers; i++) {
             struct part *p = &srv.parts[i];
             const struct part_db *d = &p->dbs[part_pdb(p, db)];
+            uint64_t e = __atomic_load_n(&d->expires, __ATOMIC_RELAXED);
+            uint64_t avg = __atomic_load_n(&d->avg_ttl, __ATOMIC_RELAXED);
             keys += __atomic_load_n(&d->keys, __ATOMIC_RELAXED);
-            expires += __atomic_load_n(&d->expires, __ATOMIC_RELAXED);
+            expires += e;
+            if (e && avg) { /* partitions' estimates weighted by their keys with a TTL */
+                wsum += (double)avg * (double)e;
+                wexp += e;
+            }
         }
         if (keys)
-            sb_printf(b, "db%d:keys=%llu,expires=%llu,avg_ttl=0\r\n", db,
-                      (unsigned long long)keys, (unsigned long long)expires);
+            sb_printf(b, "db%d:keys=%llu,expires=%llu,avg_ttl=%llu\r\n", db,
+                      (unsigned long long)keys, (unsigned long long)expires,
+                      (unsigned long long)(wexp ? wsum / (double)wexp : 0));
     }
     (void)x;
 }
@@ -359,12 +380,23 @@ static unsigned section_bit(const struct rstr *a)
         const char *name;
         unsigned bits;
     } names[] = {
-        { "server", S_SERVER },       { "clients", S_CLIENTS },     { "memory", S_MEMORY },
-        { "persistence", S_PERSIST }, { "stats", S_STATS },         { "replication", S_REPL },
-        { "cpu", S_CPU },             { "modules", S_MODULES },     { "commandstats", S_CMDSTATS },
-        { "errorstats", S_ERRSTATS }, { "cluster", S_CLUSTER },     { "keyspace", S_KEYSPACE },
-        { "latencystats", S_LATENCY },{ "dpcache", S_DPCACHE },     { "default", S_DEFAULT },
-        { "all", S_ALL & ~S_MODULES },{ "everything", S_ALL },
+        { "server", S_SERVER },
+        { "clients", S_CLIENTS },
+        { "memory", S_MEMORY },
+        { "persistence", S_PERSIST },
+        { "stats", S_STATS },
+        { "replication", S_REPL },
+        { "cpu", S_CPU },
+        { "modules", S_MODULES },
+        { "commandstats", S_CMDSTATS },
+        { "errorstats", S_ERRSTATS },
+        { "cluster", S_CLUSTER },
+        { "keyspace", S_KEYSPACE },
+        { "latencystats", S_LATENCY },
+        { "dpcache", S_DPCACHE },
+        { "default", S_DEFAULT },
+        { "all", S_ALL },
+        { "everything", S_ALL },
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (arg_is(a, names[i].name))

@@ -67,5 +67,6 @@
     OPT(native_fault_rx_reorder,"native-fault-rx-reorder",OPT_INT, "0",         0, 1000000, 0, NULL, "[dpcache] fault injection: received packets reordered, per million") \
     OPT(native_fault_tx_drop,"native-fault-tx-drop",     OPT_INT,  "0",         0, 1000000, 0, NULL, "[dpcache] fault injection: sent packets dropped, per million") \
     OPT(native_fault_tx_dup,"native-fault-tx-dup",       OPT_INT,  "0",         0, 1000000, 0, NULL, "[dpcache] fault injection: sent packets duplicated, per million") \
-    OPT(native_fault_tx_reorder,"native-fault-tx-reorder",OPT_INT, "0",         0, 1000000, 0, NULL, "[dpcache] fault injection: sent packets reordered, per million")
+    OPT(native_fault_tx_reorder,"native-fault-tx-reorder",OPT_INT, "0",         0, 1000000, 0, NULL, "[dpcache] fault injection: sent packets reordered, per million") \
+    OPT(native_fault_seed,"native-fault-seed",           OPT_INT,  "0",         0, 9007199254740991LL, 0, NULL, "[dpcache] fault injection: seed of the per-core generators (core i uses seed + i; 0: random); setting it restarts them")
 /* clang-format on */

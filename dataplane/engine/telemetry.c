@@ -108,22 +108,32 @@ static int cb_core(const char *cmd, const char *params, struct rte_tel_data *d)
     return 0;
 }
 
+/* Add command @id's counters summed over the workers to @v (calls, usec, rejected, failed). */
+static void cmdstat_sum(int id, uint64_t v[4])
+{
+    for (int i = 0; i < srv.nworkers; i++) {
+        const struct cmdstat *cs = &srv.workers[i]->cmdstat[id];
+        v[0] += __atomic_load_n(&cs->calls, __ATOMIC_RELAXED);
+        v[1] += __atomic_load_n(&cs->usec, __ATOMIC_RELAXED);
+        v[2] += __atomic_load_n(&cs->rejected, __ATOMIC_RELAXED);
+        v[3] += __atomic_load_n(&cs->failed, __ATOMIC_RELAXED);
+    }
+}
+
 static int cb_commands(const char *cmd, const char *params, struct rte_tel_data *d)
 {
     (void)cmd, (void)params;
     rte_tel_data_start_dict(d);
-    for (int id = 0; id < CMD_COUNT; id++) {
+    for (int id = 0; id < CMD_TOP_COUNT; id++) {
         uint64_t v[4] = { 0 };
         struct rte_tel_data *a;
         if (cmd_defs[id].flags & CMD_INTERNAL)
             continue;
-        for (int i = 0; i < srv.nworkers; i++) {
-            const struct cmdstat *cs = &srv.workers[i]->cmdstat[id];
-            v[0] += __atomic_load_n(&cs->calls, __ATOMIC_RELAXED);
-            v[1] += __atomic_load_n(&cs->usec, __ATOMIC_RELAXED);
-            v[2] += __atomic_load_n(&cs->rejected, __ATOMIC_RELAXED);
-            v[3] += __atomic_load_n(&cs->failed, __ATOMIC_RELAXED);
-        }
+        cmdstat_sum(id, v);
+        if (cmd_defs[id].flags & CMD_CONTAINER) /* telemetry names allow no '|': */
+            for (int sub = CMD_TOP_COUNT; sub < CMD_COUNT; sub++) /* client|info in client */
+                if (cmd_defs[sub].parent == id)
+                    cmdstat_sum(sub, v);
         if (!v[0] && !v[2] && !v[3])
             continue;
         a = rte_tel_data_alloc();

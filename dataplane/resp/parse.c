@@ -165,7 +165,9 @@ int resp_split_inline(const char *line, size_t len, char *out, struct resp_arg *
 
 static int parse_inline(struct resp_parser *p, const char *base, size_t avail)
 {
-    const char *nl = memchr(base, '\n', avail);
+    /* Redis looks for the '\n' with strchr(): a NUL before it hides it, and the request
+     * stays incomplete until the buffer exceeds the inline limit */
+    const char *nl = memchr(base, '\n', strnlen(base, avail));
     size_t linelen, eat;
     int n;
 

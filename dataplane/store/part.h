@@ -39,6 +39,7 @@ struct rte_hash;
 struct part_db {
     uint64_t keys;
     uint64_t expires;
+    uint64_t avg_ttl; /* ms: Redis's running estimate from the expiry cycle's samples; 0 none */
 };
 
 /* Reclaim item kinds (low two bits of the aux word). */

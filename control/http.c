@@ -1,0 +1,667 @@
+/*
+ * http.c - routes of the HTTP server (see http.h).
+ */
+#include "http.h"
+
+#include "config.h"
+#include "files.h"
+#include "json.h"
+#include "metrics.h"
+#include "resp.h"
+#include "state.h"
+
+#include "../dataplane/core/log.h"
+#include "rdb/rdb_dec.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#define SNAPSHOT_WAIT_MS (3600 * 1000) /* ?wait=1 gives up after this long (202 then) */
+
+static struct MHD_Daemon *daemon_;
+static const struct ctl_config *hcfg;
+static char *admin_token;
+
+struct req {
+    struct sbuf body;
+    int too_big;
+    int answered; /* a response was queued on the first call */
+};
+
+typedef enum MHD_Result (*route_fn)(struct MHD_Connection *c, struct req *r);
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
+                             char *body, size_t len, int take)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, body, take ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ret;
+
+    if (!resp) {
+        if (take)
+            free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", type);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    ret = MHD_queue_response(c, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result text(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    return reply(c, status, "text/plain; charset=utf-8", (char *)msg, strlen(msg), 0);
+}
+
+/* {"error": msg} with @status */
+static enum MHD_Result jerror(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+    struct sbuf b = { 0 };
+    size_t n = json_escape(msg, NULL, 0);
+    char *e = malloc(n + 1);
+
+    if (!e)
+        return MHD_NO;
+    json_escape(msg, e, n + 1);
+    sb_printf(&b, "{\"error\":%s}\n", e);
+    free(e);
+    if (b.oom) {
+        free(b.p);
+        return MHD_NO;
+    }
+    return reply(c, status, "application/json", b.p, b.len, 1);
+}
+
+static enum MHD_Result jbody(struct MHD_Connection *c, unsigned status, struct sbuf *b)
+{
+    if (b->oom) {
+        free(b->p);
+        return jerror(c, 500, "out of memory");
+    }
+    return reply(c, status, "application/json", b->p, b->len, 1);
+}
+
+static void jstr(struct sbuf *b, const char *s)
+{
+    size_t n = json_escape(s, NULL, 0);
+    char *e = malloc(n + 1);
+    if (!e) {
+        b->oom = 1;
+        return;
+    }
+    json_escape(s, e, n + 1);
+    sb_put(b, e, n);
+    free(e);
+}
+
+/* ---- handlers ---- */
+
+static enum MHD_Result h_metrics(struct MHD_Connection *c, struct req *r)
+{
+    char *page;
+    size_t len;
+
+    (void)r;
+    if (metrics_render(&page, &len))
+        return text(c, 500, "out of memory\n");
+    return reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", page, len, 1);
+}
+
+static enum MHD_Result h_health(struct MHD_Connection *c, struct req *r)
+{
+    (void)r;
+    return text(c, 200, "ok\n");
+}
+
+static enum MHD_Result h_ready(struct MHD_Connection *c, struct req *r)
+{
+    struct ctl_view v;
+    char msg[256];
+
+    (void)r;
+    state_copy(&v);
+    if (!v.attached)
+        return text(c, 503, "not ready: the data plane is not attached\n");
+    if (v.loading)
+        return text(c, 503, "not ready: the data plane is loading a snapshot\n");
+    if (v.ports_up != v.ports_total) {
+        snprintf(msg, sizeof(msg), "not ready: %d of %d ports have link\n", v.ports_up,
+                 v.ports_total);
+        return text(c, 503, msg);
+    }
+    return text(c, 200, "ready\n");
+}
+
+static enum MHD_Result h_info(struct MHD_Connection *c, struct req *r)
+{
+    char *page;
+    size_t len;
+
+    (void)r;
+    if (metrics_info_json(&page, &len))
+        return jerror(c, 500, "out of memory");
+    return reply(c, 200, "application/json", page, len, 1);
+}
+
+static void snapshot_result(struct sbuf *b, const struct ctl_view *v, uint64_t gen)
+{
+    sb_printf(b, "{\"request\":%llu,\"ok\":%s,\"path\":", (unsigned long long)gen,
+              v->last_ok ? "true" : "false");
+    jstr(b, v->last_path);
+    sb_printf(b, ",\"bytes\":%llu,\"duration_seconds\":%.3f,\"error\":",
+              (unsigned long long)v->last_bytes, v->last_duration);
+    jstr(b, v->last_error);
+    sb_printf(b, "}\n");
+}
+
+static enum MHD_Result h_snapshot(struct MHD_Connection *c, struct req *r)
+{
+    const char *wait = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait");
+    struct ctl_view v;
+    struct sbuf b = { 0 };
+    uint64_t gen;
+
+    (void)r;
+    state_copy(&v);
+    if (!v.attached)
+        return jerror(c, 503, "the data plane is not attached");
+    gen = state_request_snapshot();
+    if (wait && strcmp(wait, "0") != 0) {
+        if (state_wait_snapshot(gen, SNAPSHOT_WAIT_MS, &v)) {
+            snapshot_result(&b, &v, gen);
+            return jbody(c, v.last_ok ? 200 : 500, &b);
+        }
+    }
+    sb_printf(&b, "{\"request\":%llu,\"status\":\"queued\"}\n", (unsigned long long)gen);
+    return jbody(c, 202, &b);
+}
+
+/* Duplicate-key detection for ?verify=1 (Redis refuses a file with a key twice, and
+ * redis-check-rdb does not notice): a set of 64-bit digests of (db, key), open addressing. */
+struct keyset {
+    uint64_t *slot; /* 0: empty */
+    size_t cap, n;
+    int dup;
+    char dupkey[128];
+};
+
+static uint64_t key_digest(uint32_t db, const uint8_t *k, size_t kl)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ db;
+    for (size_t i = 0; i < kl; i++)
+        h = (h ^ k[i]) * 0x100000001b3ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h ? h : 1;
+}
+
+static int keyset_add(struct keyset *ks, uint64_t h)
+{
+    if ((ks->n + 1) * 2 > ks->cap) {
+        size_t nc = ks->cap ? ks->cap * 2 : 1024;
+        uint64_t *ns = calloc(nc, sizeof(*ns));
+        if (!ns)
+            return -ENOMEM;
+        for (size_t i = 0; i < ks->cap; i++)
+            if (ks->slot[i])
+                for (size_t j = ks->slot[i] & (nc - 1);; j = (j + 1) & (nc - 1))
+                    if (!ns[j]) {
+                        ns[j] = ks->slot[i];
+                        break;
+                    }
+        free(ks->slot);
+        ks->slot = ns;
+        ks->cap = nc;
+    }
+    for (size_t j = h & (ks->cap - 1);; j = (j + 1) & (ks->cap - 1)) {
+        if (ks->slot[j] == h)
+            return 1;
+        if (!ks->slot[j]) {
+            ks->slot[j] = h;
+            ks->n++;
+            return 0;
+        }
+    }
+}
+
+static int verify_key(void *ud, uint32_t db, const uint8_t *k, size_t kl, unsigned type)
+{
+    struct keyset *ks = ud;
+    int rc = keyset_add(ks, key_digest(db, k, kl));
+
+    (void)type;
+    if (rc < 0)
+        return rc;
+    if (rc == 1 && !ks->dup) {
+        ks->dup = 1;
+        snprintf(ks->dupkey, sizeof(ks->dupkey), "%.*s", (int)(kl > 100 ? 100 : kl),
+                 (const char *)k);
+    }
+    return 0; /* structure only: values are parsed and skipped */
+}
+
+static enum MHD_Result h_snapshots(struct MHD_Connection *c, struct req *r)
+{
+    const char *verify = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "verify");
+    int do_verify = verify && strcmp(verify, "0") != 0;
+    struct snap_file *files = calloc(64, sizeof(*files));
+    struct ctl_view v;
+    struct sbuf b = { 0 };
+    int n;
+
+    (void)r;
+    if (!files)
+        return jerror(c, 500, "out of memory");
+    state_copy(&v);
+    n = v.dir[0] ? snap_list(v.dir, v.dbfilename, files, 64) : 0;
+    sb_printf(&b, "{\"dir\":");
+    jstr(&b, v.dir);
+    sb_printf(&b, ",\"dbfilename\":");
+    jstr(&b, v.dbfilename);
+    sb_printf(&b, ",\"running\":%s,\"keep\":%lld,\"snapshots\":[",
+              v.snap_running ? "true" : "false", hcfg->keep);
+    for (int i = 0; i < n; i++) {
+        sb_printf(&b, "%s{\"generation\":%d,\"path\":", i ? "," : "", files[i].generation);
+        jstr(&b, files[i].path);
+        sb_printf(&b, ",\"size\":%llu,\"mtime\":%lld", (unsigned long long)files[i].size,
+                  (long long)files[i].mtime);
+        if (do_verify) {
+            struct keyset ks = { 0 };
+            struct rdb_dec_ops ops = { .want_key = verify_key };
+            struct rdb_dec *d = rdb_dec_new(NULL, &ops, &ks);
+            int rc = d ? rdb_dec_load_file(d, files[i].path) : -ENOMEM;
+            sb_printf(&b, ",\"valid\":%s", rc == 0 && !ks.dup ? "true" : "false");
+            if (rc == 0)
+                sb_printf(&b, ",\"keys\":%llu", (unsigned long long)rdb_dec_get_stats(d)->filtered);
+            if (rc) {
+                sb_printf(&b, ",\"error\":");
+                jstr(&b, d ? rdb_dec_error(d) : "out of memory");
+            } else if (ks.dup) {
+                char msg[200];
+                snprintf(msg, sizeof(msg), "key \"%s\" appears twice (Redis refuses the file)",
+                         ks.dupkey);
+                sb_printf(&b, ",\"error\":");
+                jstr(&b, msg);
+            }
+            free(ks.slot);
+            rdb_dec_destroy(&d);
+        }
+        sb_put(&b, "}", 1);
+    }
+    sb_printf(&b, "]}\n");
+    free(files);
+    return jbody(c, 200, &b);
+}
+
+/* A JSON scalar as a CONFIG SET argument. */
+static int scalar(const struct json *j, char *out, size_t len)
+{
+    switch (j->type) {
+    case JSON_STR:
+        if (memchr(j->str, '\0', j->len))
+            return -1;
+        snprintf(out, len, "%s", j->str);
+        return 0;
+    case JSON_NUM:
+        if (j->is_uint)
+            snprintf(out, len, "%llu", (unsigned long long)j->u);
+        else
+            snprintf(out, len, "%.17g", j->num);
+        return 0;
+    case JSON_BOOL: snprintf(out, len, "%s", j->boolean ? "yes" : "no"); return 0;
+    default: return -1;
+    }
+}
+
+static enum MHD_Result h_config(struct MHD_Connection *c, struct req *r)
+{
+    char err[256], names[16][128], values[16][4096];
+    struct json *doc;
+    const struct json *nm, *val;
+    struct sbuf b = { 0 };
+    int n = 0;
+
+    doc = json_parse(r->body.p ? r->body.p : "", r->body.len, err, sizeof(err));
+    if (!doc)
+        return jerror(c, 400, err);
+    if (doc->type != JSON_OBJ) {
+        json_free(doc);
+        return jerror(c, 400, "expected a JSON object: {\"name\": ..., \"value\": ...}");
+    }
+    nm = json_get(doc, "name");
+    val = json_get(doc, "value");
+    if (nm && val) {
+        if (doc->n != 2 || scalar(nm, names[0], sizeof(names[0])) ||
+            scalar(val, values[0], sizeof(values[0]))) {
+            json_free(doc);
+            return jerror(c, 400, "\"name\" and \"value\" must be strings or numbers");
+        }
+        n = 1;
+    } else {
+        if (doc->n == 0 || doc->n > 16) {
+            json_free(doc);
+            return jerror(c, 400, "give 1 to 16 options");
+        }
+        for (size_t i = 0; i < doc->n; i++, n++) {
+            snprintf(names[n], sizeof(names[n]), "%s", doc->keys[i]);
+            if (strlen(doc->keys[i]) >= sizeof(names[n]) ||
+                scalar(&doc->kids[i], values[n], sizeof(values[n]))) {
+                json_free(doc);
+                return jerror(c, 400, "option values must be strings, numbers or booleans");
+            }
+        }
+    }
+    json_free(doc);
+    sb_printf(&b, "{\"ok\":true,\"set\":{");
+    for (int i = 0; i < n; i++) {
+        const char *argv[] = { "CONFIG", "SET", names[i], values[i] };
+        struct rv *rep;
+        int rc = dp_command(4, argv, &rep, err, sizeof(err));
+        if (rc) {
+            free(b.p);
+            return jerror(c, 503, err);
+        }
+        if (rep->type == RV_ERROR) {
+            char msg[512];
+            snprintf(msg, sizeof(msg), "CONFIG SET %s: %s", names[i], rep->str);
+            rv_free(rep);
+            free(b.p);
+            return jerror(c, 400, msg);
+        }
+        rv_free(rep);
+        if (i)
+            sb_put(&b, ",", 1);
+        jstr(&b, names[i]);
+        sb_put(&b, ":", 1);
+        jstr(&b, values[i]);
+    }
+    sb_printf(&b, "}}\n");
+    return jbody(c, 200, &b);
+}
+
+static enum MHD_Result h_shutdown(struct MHD_Connection *c, struct req *r)
+{
+    struct ctl_view v;
+
+    (void)r;
+    state_copy(&v);
+    if (!v.attached)
+        return jerror(c, 503, "the data plane is not attached");
+    state_request_shutdown();
+    return reply(c, 202, "application/json", "{\"status\":\"shutting down\"}\n", 28, 0);
+}
+
+static enum MHD_Result h_index(struct MHD_Connection *c, struct req *r)
+{
+    static const char page[] =
+        "dpcache-control\n\n"
+        "GET  /metrics         Prometheus metrics\n"
+        "GET  /healthz         liveness\n"
+        "GET  /readyz          readiness (data plane attached, not loading, ports up)\n"
+        "GET  /v1/info         state and INFO (admin)\n"
+        "POST /v1/snapshot     take a snapshot; ?wait=1 waits for it (admin)\n"
+        "GET  /v1/snapshots    snapshot files; ?verify=1 checks them (admin)\n"
+        "PUT  /v1/config       {\"name\": ..., \"value\": ...} -> CONFIG SET (admin)\n"
+        "POST /v1/shutdown     final snapshot, then the data plane exits (admin)\n";
+    (void)r;
+    return text(c, 200, page);
+}
+
+struct route {
+    const char *path;
+    const char *methods; /* "GET", "POST", "POST, PUT" */
+    int admin;
+    int body; /* takes a request body */
+    route_fn fn;
+};
+
+static const struct route routes[] = {
+    { "/metrics", "GET", 0, 0, h_metrics },
+    { "/healthz", "GET", 0, 0, h_health },
+    { "/health", "GET", 0, 0, h_health },
+    { "/readyz", "GET", 0, 0, h_ready },
+    { "/", "GET", 0, 0, h_index },
+    { "/v1/info", "GET", 1, 0, h_info },
+    { "/admin/info", "GET", 1, 0, h_info },
+    { "/v1/snapshot", "POST", 1, 1, h_snapshot },
+    { "/admin/snapshot", "POST", 1, 1, h_snapshot },
+    { "/v1/snapshots", "GET", 1, 0, h_snapshots },
+    { "/admin/snapshots", "GET", 1, 0, h_snapshots },
+    { "/v1/config", "PUT, POST", 1, 1, h_config },
+    { "/admin/config", "POST, PUT", 1, 1, h_config },
+    { "/v1/shutdown", "POST", 1, 1, h_shutdown },
+    { "/admin/shutdown", "POST", 1, 1, h_shutdown },
+};
+
+static int method_ok(const struct route *rt, const char *method)
+{
+    const char *m = rt->methods;
+    size_t ml = strlen(method);
+
+    if (!strcmp(method, "HEAD") && strstr(rt->methods, "GET"))
+        return 1;
+    while (*m) {
+        size_t l = strcspn(m, ",");
+        if (l == ml && !strncmp(m, method, l))
+            return 1;
+        m += l;
+        while (*m == ',' || *m == ' ')
+            m++;
+    }
+    return 0;
+}
+
+/* Constant-time comparison of the bearer token. */
+static int authorized(struct MHD_Connection *c)
+{
+    const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+    size_t tl, gl;
+    unsigned char diff = 0;
+
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return 0;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    tl = strlen(admin_token);
+    gl = strlen(h);
+    for (size_t i = 0; i < tl; i++)
+        diff |= (unsigned char)(admin_token[i] ^ (i < gl ? h[i] : 0));
+    return diff == 0 && gl == tl;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *upload,
+                               size_t *upload_size, void **con_cls)
+{
+    struct req *r = *con_cls;
+    const struct route *rt = NULL;
+    int path_found = 0;
+
+    (void)cls, (void)version;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (!strcmp(url, routes[i].path)) {
+            path_found = 1;
+            if (method_ok(&routes[i], method)) {
+                rt = &routes[i];
+                break;
+            }
+        }
+    if (!r) { /* first call: headers only */
+        r = calloc(1, sizeof(*r));
+        if (!r)
+            return MHD_NO;
+        *con_cls = r;
+        if (!path_found) {
+            r->answered = 1;
+            return jerror(c, 404, "no such endpoint (GET / lists them)");
+        }
+        if (!rt) {
+            struct MHD_Response *resp;
+            enum MHD_Result ret;
+            const char *allow = NULL;
+            static const char msg[] = "{\"error\":\"method not allowed\"}\n";
+            for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+                if (!strcmp(url, routes[i].path))
+                    allow = routes[i].methods;
+            r->answered = 1;
+            resp = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,
+                                                   MHD_RESPMEM_PERSISTENT);
+            if (!resp)
+                return MHD_NO;
+            MHD_add_response_header(resp, "Allow", allow ? allow : "GET");
+            MHD_add_response_header(resp, "Content-Type", "application/json");
+            ret = MHD_queue_response(c, 405, resp);
+            MHD_destroy_response(resp);
+            return ret;
+        }
+        if (rt->admin) {
+            if (!admin_token) {
+                r->answered = 1;
+                return jerror(c, 403,
+                              "the admin API is disabled: no admin-token-file and no "
+                              "DPCACHE_ADMIN_TOKEN");
+            }
+            if (!authorized(c)) {
+                struct MHD_Response *resp;
+                enum MHD_Result ret;
+                static const char msg[] = "{\"error\":\"missing or wrong bearer token\"}\n";
+                r->answered = 1;
+                resp = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,
+                                                       MHD_RESPMEM_PERSISTENT);
+                if (!resp)
+                    return MHD_NO;
+                MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"dpcache\"");
+                MHD_add_response_header(resp, "Content-Type", "application/json");
+                ret = MHD_queue_response(c, 401, resp);
+                MHD_destroy_response(resp);
+                return ret;
+            }
+        }
+        {
+            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+            if (cl && strtoull(cl, NULL, 10) > (unsigned long long)hcfg->http_body_limit) {
+                r->answered = 1;
+                return jerror(c, 413, "request body too large (http-body-limit)");
+            }
+        }
+        return MHD_YES;
+    }
+    if (r->answered) { /* discard whatever body follows a response given early */
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!r->too_big && r->body.len + *upload_size > (size_t)hcfg->http_body_limit)
+            r->too_big = 1;
+        if (!r->too_big)
+            sb_put(&r->body, upload, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    r->answered = 1;
+    if (r->too_big)
+        return jerror(c, 413, "request body too large (http-body-limit)");
+    if (r->body.oom)
+        return jerror(c, 500, "out of memory");
+    if (!rt->body && r->body.len)
+        return jerror(c, 400, "this endpoint takes no request body");
+    return rt->fn(c, r);
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    struct req *r = *con_cls;
+
+    (void)cls, (void)c, (void)toe;
+    if (r) {
+        free(r->body.p);
+        free(r);
+        *con_cls = NULL;
+    }
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    size_t n;
+
+    (void)cls;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    log_verbose("http: %s", msg);
+}
+
+int http_start(const struct ctl_config *cfg, const char *token, char *err, unsigned errlen)
+{
+    struct addrinfo hints, *ai = NULL;
+    char host[256], port[16];
+    const char *l = cfg->listen, *colon;
+    unsigned flags =
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    int rc;
+
+    hcfg = cfg;
+    free(admin_token);
+    admin_token = token && *token ? strdup(token) : NULL;
+    if (l[0] == '[') {
+        const char *e = strchr(l, ']');
+        if (!e || e[1] != ':') {
+            snprintf(err, errlen, "listen '%s': expected [address]:port", l);
+            return -1;
+        }
+        snprintf(host, sizeof(host), "%.*s", (int)(e - l - 1), l + 1);
+        colon = e + 1;
+    } else {
+        colon = strrchr(l, ':');
+        if (!colon) {
+            snprintf(err, errlen, "listen '%s': expected address:port", l);
+            return -1;
+        }
+        snprintf(host, sizeof(host), "%.*s", (int)(colon - l), l);
+    }
+    snprintf(port, sizeof(port), "%s", colon + 1);
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    hints.ai_socktype = SOCK_STREAM;
+    rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &ai);
+    if (rc) {
+        snprintf(err, errlen, "listen '%s': %s", l, gai_strerror(rc));
+        return -1;
+    }
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    daemon_ = MHD_start_daemon(
+        flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->http_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        1, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!daemon_) {
+        snprintf(err, errlen, "cannot listen on %s (address in use or not available)", l);
+        return -1;
+    }
+    return 0;
+}
+
+void http_stop(void)
+{
+    if (daemon_)
+        MHD_stop_daemon(daemon_);
+    daemon_ = NULL;
+    free(admin_token);
+    admin_token = NULL;
+}

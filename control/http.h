@@ -1,0 +1,31 @@
+/*
+ * http.h - the HTTP server of dpcache-control (libmicrohttpd, a thread per connection,
+ * bounded by http-max-connections, idle connections closed after http-timeout seconds):
+ *
+ *   GET  /metrics                     Prometheus text format (metrics.h)      open
+ *   GET  /healthz, /health            200 "ok" while the process runs         open
+ *   GET  /readyz                      200 when attached, not loading, ports up; else 503
+ *   GET  /v1/info                     state and the data plane's INFO (JSON)  admin
+ *   POST /v1/snapshot[?wait=1]        take a snapshot (202, or 200/500 with wait)   admin
+ *   GET  /v1/snapshots[?verify=1]     the snapshot generations (JSON); verify: structure,
+ *                                     CRC64 and duplicate keys                admin
+ *   PUT  /v1/config  {"name": "maxmemory", "value": "1gb"} or {"maxmemory": "1gb", ...}
+ *                                     CONFIG SET on the data plane            admin
+ *   POST /v1/shutdown                 final snapshot, then the data plane exits   admin
+ * /admin/info, /admin/snapshot, /admin/snapshots, /admin/config (POST or PUT) and
+ * /admin/shutdown are the same endpoints.
+ *
+ * Admin endpoints need "Authorization: Bearer <token>" (401 otherwise; 403 when no token is
+ * configured). Bodies over http-body-limit get 413, unknown paths 404, other methods 405 with
+ * Allow, malformed JSON 400.
+ */
+#ifndef CTL_HTTP_H
+#define CTL_HTTP_H
+
+struct ctl_config;
+
+/* http_start: listen and serve. Returns 0, or -1 with a message in @err. */
+int http_start(const struct ctl_config *cfg, const char *token, char *err, unsigned errlen);
+void http_stop(void);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * main.c - dpcache-control: snapshots, metrics, health and admin API beside a dpcache data
+ * plane (docs/operations.md, "The control plane").
+ *
+ *   dpcache-control [/path/to/dpcache-control.conf] [--name value ...]
+ *
+ * The HTTP server runs on its own threads (http.c); the main thread runs the control loop
+ * (agent.c) until SIGTERM/SIGINT.
+ */
+#include "agent.h"
+#include "config.h"
+#include "http.h"
+#include "metrics.h"
+#include "state.h"
+
+#include "../dataplane/core/log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    ctl_state.stop = 1;
+    pthread_cond_broadcast(&ctl_state.cv); /* not async-signal-safe in theory; the loop also
+                                              wakes by itself every poll interval */
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(
+        fp,
+        "Usage: dpcache-control [/path/to/dpcache-control.conf] [--name value ...]\n"
+        "       dpcache-control --help | --version | --options-markdown | --metrics-markdown\n\n"
+        "Attaches to a dpcache data plane (its control socket), writes its snapshots\n"
+        "(Redis RDB), serves Prometheus metrics, health and an admin API over HTTP.\n\n"
+        "Examples:\n"
+        "  dpcache-control                          # the dpcache on port 6379\n"
+        "  dpcache-control --port 7000 --listen 0.0.0.0:9121 --keep 5\n"
+        "  DPCACHE_ADMIN_TOKEN=secret dpcache-control --socket /run/dpcache.sock\n\n");
+    ctl_config_print_help(fp);
+}
+
+/* The admin token: the file's first line, or the environment. NULL if none. */
+static char *read_token(const char *file, char *err, size_t errlen)
+{
+    char buf[1024];
+    size_t n;
+    FILE *f;
+    const char *env;
+
+    if (file && *file) {
+        f = fopen(file, "r");
+        if (!f) {
+            snprintf(err, errlen, "cannot read admin-token-file %s: %s", file, strerror(errno));
+            return NULL;
+        }
+        if (!fgets(buf, sizeof(buf), f))
+            buf[0] = '\0';
+        fclose(f);
+        n = strcspn(buf, "\r\n");
+        buf[n] = '\0';
+        while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+            buf[--n] = '\0';
+        if (!n) {
+            snprintf(err, errlen, "admin-token-file %s is empty", file);
+            return NULL;
+        }
+        return strdup(buf);
+    }
+    env = getenv("DPCACHE_ADMIN_TOKEN");
+    return env && *env ? strdup(env) : NULL;
+}
+
+int main(int argc, char **argv)
+{
+    struct ctl_config cfg;
+    char err[512] = "";
+    char *token;
+    int lvl;
+
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-v")) {
+            printf("dpcache-control v=%s\n", DPCACHE_VERSION);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--options-markdown")) {
+            ctl_config_print_markdown(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--metrics-markdown")) {
+            metrics_setup(NULL);
+            metrics_print_markdown(stdout);
+            return 0;
+        }
+    }
+    log_set_role('X');
+    if (ctl_config_init(&cfg)) {
+        log_warn("out of memory");
+        return 1;
+    }
+    if (ctl_config_load_args(&cfg, argc - 1, argv + 1, err, sizeof(err))) {
+        log_warn("FATAL CONFIG ERROR: %s", err);
+        return 1;
+    }
+    lvl = log_parse_level(cfg.loglevel);
+    if (lvl < 0) {
+        log_warn("FATAL CONFIG ERROR: loglevel '%s': debug, verbose, notice, warning or nothing",
+                 cfg.loglevel);
+        return 1;
+    }
+    log_set_level((enum log_level)lvl);
+    token = read_token(cfg.admin_token_file, err, sizeof(err));
+    if (!token && err[0]) {
+        log_warn("FATAL CONFIG ERROR: %s", err);
+        return 1;
+    }
+    if (!token)
+        log_notice("no admin token (admin-token-file or DPCACHE_ADMIN_TOKEN): the admin API "
+                   "answers 403");
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    state_init(&cfg);
+    metrics_setup(&cfg);
+    if (http_start(&cfg, token, err, sizeof(err))) {
+        log_warn("FATAL: %s", err);
+        free(token);
+        return 1;
+    }
+    free(token);
+    log_notice("dpcache-control %s: HTTP on %s (/metrics, /healthz, /readyz, /v1/...)",
+               DPCACHE_VERSION, cfg.listen);
+    agent_run(&cfg);
+    log_notice("dpcache-control stopping");
+    http_stop();
+    metrics_teardown();
+    ctl_config_free(&cfg);
+    return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * options.h - every dpcache-control option, declared once.
+ *
+ * CO(field, "name", type, "default", min, max, "description")
+ *   type  CO_STR, CO_INT (integer in [min, max]), CO_BOOL (yes/no).
+ *
+ * The table drives the command line (--name value), the config file ("name value" lines,
+ * '#' comments), --help and the options table of docs/operations.md. An empty string default
+ * means "ask the data plane" where the description says so.
+ */
+#ifndef CTL_OPTIONS_H
+#define CTL_OPTIONS_H
+
+/* clang-format off */
+#define CTL_OPTIONS(CO) \
+    CO(port,              "port",                 CO_INT,  "6379",  0, 65535, "service port of the dpcache to attach to: finds its control socket (/var/run/dpcache/<port>.sock) and its telemetry (file prefix dpcache<port>)") \
+    CO(socket,            "socket",               CO_STR,  "",      0, 0, "control socket of the data plane (its control-socket option); empty: /var/run/dpcache/<port>.sock") \
+    CO(telemetry,         "telemetry-socket",     CO_STR,  "",      0, 0, "DPDK telemetry v2 socket of the data plane; empty: /var/run/dpdk/dpcache<port>/dpdk_telemetry.v2, else the one whose /dpcache/info has the data plane's run_id") \
+    CO(listen,            "listen",               CO_STR,  "127.0.0.1:9121", 0, 0, "HTTP address:port for /metrics, /healthz, /readyz and the admin API ([v6addr]:port for IPv6; 9121 is redis_exporter's port)") \
+    CO(admin_token_file,  "admin-token-file",     CO_STR,  "",      0, 0, "file holding the admin API bearer token (read at start); empty: environment DPCACHE_ADMIN_TOKEN; neither: the admin API answers 403") \
+    CO(http_body_limit,   "http-body-limit",      CO_INT,  "65536", 64, 16777216, "largest request body accepted (bytes); larger: 413") \
+    CO(http_connections,  "http-max-connections", CO_INT,  "32",    1, 1024, "simultaneous HTTP connections (more are refused)") \
+    CO(http_timeout,      "http-timeout",         CO_INT,  "10",    1, 3600, "seconds an idle or slow HTTP connection is kept") \
+    CO(dir,               "dir",                  CO_STR,  "",      0, 0, "snapshot directory; empty: the data plane's dir (CONFIG GET dir, relative to its working directory)") \
+    CO(dbfilename,        "dbfilename",           CO_STR,  "",      0, 0, "newest snapshot's file name; empty: the data plane's dbfilename") \
+    CO(keep,              "keep",                 CO_INT,  "3",     1, 1000, "snapshots kept: <dbfilename> (newest) and <dbfilename>.1 ... .<keep-1>") \
+    CO(snapshot_interval, "snapshot-interval",    CO_INT,  "0",     0, 31536000, "take a snapshot every this many seconds (0: only by save rules and requests)") \
+    CO(save,              "save",                 CO_STR,  "-",     0, 0, "Redis save rules '<seconds> <changes> ...' counted from the last save; '-': follow the data plane's save (CONFIG GET save); empty: none") \
+    CO(shutdown_snapshot, "shutdown-snapshot",    CO_BOOL, "yes",   0, 0, "when the data plane shuts down (SIGTERM), write a final snapshot before letting it exit") \
+    CO(poll_ms,           "poll-interval-ms",     CO_INT,  "100",   10, 10000, "how often requests of the data plane (BGSAVE, SAVE, shutdown) are polled") \
+    CO(reconnect_ms,      "reconnect-interval-ms",CO_INT,  "500",   10, 60000, "wait between attempts to reach the data plane") \
+    CO(io_timeout_ms,     "io-timeout-ms",        CO_INT,  "10000", 100, 600000, "a data plane that does not answer a command within this time is considered gone") \
+    CO(exporter_quirks,   "metrics-exporter-quirks", CO_BOOL, "no", 0, 0, "export redis_rdb_saves_total as a gauge and redis_rdb_last_bgsave_duration_sec exactly as redis_exporter does (promtool check metrics then complains); no: a counter and ..._duration_seconds") \
+    CO(loglevel,          "loglevel",             CO_STR,  "notice",0, 0, "log verbosity: debug, verbose, notice, warning, nothing")
+/* clang-format on */
+
+enum co_type { CO_STR, CO_INT, CO_BOOL };
+
+struct ctl_config {
+#define CO_FIELD_CO_STR                 char *
+#define CO_FIELD_CO_INT                 long long
+#define CO_FIELD_CO_BOOL                int
+#define CO_FIELD(f, n, t, d, mn, mx, h) CO_FIELD_##t f;
+    CTL_OPTIONS(CO_FIELD)
+#undef CO_FIELD
+};
+
+#endif

@@ -8,6 +8,7 @@ PKGS=(
     bpftool
     clang
     dpdk
+    dpdk-dev
     gcc
     gnuplot-nox
     ethtool

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """redis-benchmark against dpcache (posix stack, 1 and 2 workers):
-`redis-benchmark -t ping,set,get,incr,hset,mset -n 200000 -P 1` and `-P 16` must complete with
+`redis-benchmark -t ping,set,get,incr,hset,mset -n 200000 -P 1` and `-P 16` (with --stack native,
+in a network namespace through the TAP: `-c 200` at `-P 1` and `-P 32`) must complete with
 no errors: exit status 0, a requests-per-second line for every test, no "ERR"/"error"/warning
 in the output, no error counted by dpcache. A short run against redis-server checks that both
 end with the same data. No speed is asserted.
@@ -22,17 +23,17 @@ EXPECTED = ["PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "HSET", "MSET (10
 
 
 def bench(env, port, n, pipeline, extra=()):
-    r = itlib.run([env.redis_benchmark, "-h", "127.0.0.1", "-p", str(port), "-t", TESTS,
+    r = itlib.run([env.redis_benchmark, "-h", itlib.host_of(port), "-p", str(port), "-t", TESTS,
                    "-n", str(n), "-P", str(pipeline), "-q"] + list(extra), timeout=300)
     out = (r.stdout + r.stderr).decode("utf-8", "replace")
     lines = [l.strip() for l in re.split(r"[\r\n]+", out) if l.strip()]
     return r.returncode, out, lines
 
 
-def check_benchmark(env, ctx, workers, pipeline, n=200000):
+def check_benchmark(env, ctx, workers, pipeline, n=200000, extra=()):
     dp = itlib.Dpcache(env, workers=workers).start()
     try:
-        rc, out, lines = bench(env, dp.port, n, pipeline)
+        rc, out, lines = bench(env, dp.port, n, pipeline, extra)
         env.check(ctx, rc == 0, "redis-benchmark exit status %s\n%s" % (rc, out[-2000:]))
         for t in EXPECTED:
             m = [l for l in lines if re.fullmatch(r"%s: [\d.]+ requests per second.*" %
@@ -90,9 +91,11 @@ def main():
         raise SystemExit("FATAL: %s missing (Debian package redis-tools)" % env.redis_benchmark)
     try:
         for workers in env.workers:
-            for pipeline in (1, 16):
+            native = env.stack == "native"
+            for pipeline in ((1, 32) if native else (1, 16)):
                 ctx = "w%d/P%d" % (workers, pipeline)
-                env.run_check(ctx, check_benchmark, env, ctx, workers, pipeline)
+                env.run_check(ctx, check_benchmark, env, ctx, workers, pipeline,
+                              extra=["-c", "200"] if native else [])
             ctx = "w%d/same_data" % workers
             env.run_check(ctx, check_same_data, env, ctx, workers)
     finally:

@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""dpcache-load and dpcache-pmd against a running dpcache (native stack on a net_memif link):
+
+  1. dpcache-load, UDP then TCP, for a few seconds with a mixed workload (GET/SET/SET EX/HSET/
+     HGETALL/INCR/MGET): exit status 0, requests done, zero wrong/error/malformed replies;
+  2. validation catches a wrong value: the keys are rewritten behind the checking run's back
+     (a second dpcache-load writes other bytes under the same keys, --value-seed 2), then a
+     GET-only run expecting the original values must exit 1 and report wrong values;
+  3. dpcache-pmd -c 'show port stats; show core stats; ...' returns sane figures.
+
+No speed is asserted. Run: tests/load/test_load_pmd.py --build DIR
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+FAILS = []
+
+
+def check(cond, msg):
+    print(("ok   " if cond else "FAIL ") + msg.splitlines()[0])
+    if not cond:
+        FAILS.append(msg)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    a = ap.parse_args()
+    dp = os.path.join(a.build, "dataplane", "dpcache")
+    load = os.path.join(a.build, "tools", "dpcache-load")
+    pmd = os.path.join(a.build, "tools", "dpcache-pmd")
+    tag = "ldt%d" % os.getpid()
+    sock, ctl = "/tmp/%s.memif.sock" % tag, "/tmp/%s.ctl.sock" % tag
+    ncpu = os.cpu_count() or 1
+    srv_cpu, gen_cpu = "0", ("1" if ncpu > 1 else "0")
+    logf = open("/tmp/%s.dpcache.log" % tag, "w")
+    srv = subprocess.Popen(
+        ["taskset", "-c", srv_cpu, dp, "--no-huge", "-m", "768", "--lcores", "0@" + srv_cpu,
+         "--file-prefix", tag + "s", "--no-pci", "--log-level", "lib.*:warning",
+         "--vdev", "net_memif0,role=server,socket=" + sock, "--", "--stack", "native",
+         "--native-port", "net_memif0", "--native-addr", "10.1.0.2/24", "--port", "6379",
+         "--maxkeys", "100000", "--save", "", "--protected-mode", "no",
+         "--control-socket", ctl], stdout=logf, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            if os.path.exists(sock) and os.path.exists(ctl):
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)
+
+        def run_load(*args, timeout=120):
+            cmd = ["taskset", "-c", gen_cpu, load, "--no-huge", "-m", "512", "--lcores",
+                   "0@" + gen_cpu, "--file-prefix", tag + "g", "--no-pci", "--log-level",
+                   "lib.*:warning", "--vdev", "net_memif0,role=client,socket=" + sock, "--",
+                   "--src", "10.1.0.1/24", "--dst", "10.1.0.2", "--dport", "6379", "--json",
+                   "--quiet", "--keys", "5000"] + list(args)
+            r = subprocess.run(cmd, capture_output=True, timeout=timeout)
+            out = r.stdout.decode(errors="replace")
+            rep = None
+            for line in out.splitlines():
+                if line.startswith("{"):
+                    rep = json.loads(line)
+            return r.returncode, rep, out + r.stderr.decode(errors="replace")[-2000:]
+
+        mix = "get=50,set=10,setex=10,hset=5,hgetall=10,incr=5,mget=10"
+        for proto, extra in (("udp", ["--conns", "8", "--pipeline", "8"]),
+                             ("tcp", ["--conns", "32", "--pipeline", "8"])):
+            rc, rep, out = run_load("--proto", proto, "--duration", "2", "--mix", mix, *extra)
+            check(rc == 0 and rep is not None, "%s: dpcache-load exit %s\n%s" % (proto, rc, out))
+            if rep:
+                check(rep["requests"] > 1000 and rep["valid"] and rep["wrong"] == 0 and
+                      rep["errors"] == 0 and rep["malformed"] == 0 and rep["closed"] == 0,
+                      "%s: %d requests, wrong %d errors %d malformed %d closed %d (%s)" % (
+                          proto, rep["requests"], rep["wrong"], rep["errors"], rep["malformed"],
+                          rep["closed"], rep["first_error"]))
+                check(all(rep["ops"].get(op, 0) > 0 for op in
+                          ("get", "set", "setex", "hset", "hgetall", "incr", "mget")),
+                      "%s: every command of the mix ran: %s" % (proto, rep["ops"]))
+                check(rep["latency_us"]["p99"] > 0 and rep["latency_us"]["max"] >=
+                      rep["latency_us"]["p50"], "%s: latency figures %s" % (proto, rep["latency_us"]))
+        # 2. keys modified behind the checker's back
+        rc, rep, out = run_load("--proto", "udp", "--mix", "set", "--no-preload", "--value-seed",
+                                "2", "--requests", "20000", "--duration", "5")
+        check(rc == 0, "rewrite run (seed 2) exit %s\n%s" % (rc, out))
+        rc, rep, out = run_load("--proto", "tcp", "--mix", "get", "--no-preload", "--duration",
+                                "1", "--conns", "4")
+        check(rc == 1 and rep is not None and rep["wrong"] > 0 and not rep["valid"],
+              "wrong values detected: exit %s, report %s" % (rc, rep and {
+                  k: rep[k] for k in ("wrong", "ok", "first_error")}))
+        check(rep is not None and "wrong value" in rep["first_error"],
+              "first error names the wrong value: %s" % (rep and rep["first_error"]))
+        # 3. dpcache-pmd, non-interactive
+        r = subprocess.run([pmd, "--file-prefix", tag + "s", "--control", ctl, "-i", "0.2", "-c",
+                            "show port stats; show core stats; show partition stats; show tcp; "
+                            "show port info; set fault rx drop 0; show config native-fault-rx-drop;"
+                            " clear stats; show core stats"],
+                           capture_output=True, timeout=60)
+        out = r.stdout.decode(errors="replace")
+        check(r.returncode == 0, "dpcache-pmd exit %s\n%s%s" % (r.returncode, out,
+                                                                  r.stderr.decode()))
+        # (memif counters restart when the peer reconnects: only the format is checked here;
+        # core stats below must show the traffic)
+        m = re.search(r"RX-packets: (\d+).*\n.*\n  TX-packets: (\d+)", out)
+        check(m is not None and "Rx-pps" in out, "show port stats: packet counters and rates")
+        m = re.search(r"^0\s+(\d+)\s+([\d.]+)%\s+(\d+)", out, re.M)
+        check(m is not None and 0 <= float(m.group(2)) <= 100 and int(m.group(3)) > 1000,
+              "show core stats: a row for core 0 with busy %% and commands:\n" + out)
+        check(re.search(r"^0\s+\d+\s+\d+", out[out.find("partition"):], re.M) is not None,
+              "show partition stats: a row for partition 0")
+        check("ESTABLISHED" in out and "segs_in" in out, "show tcp: states and counters")
+        check("net_memif0" in out, "show port info: the device name")
+        check("native-fault-rx-drop\n0" in out, "set fault / show config round trip")
+        r = subprocess.run([pmd, "--file-prefix", tag + "s", "--control", ctl, "-c", "show nonsense"],
+                           capture_output=True, timeout=30)
+        check(r.returncode == 1, "an unknown command fails -c mode (exit %s)" % r.returncode)
+    finally:
+        srv.terminate()
+        try:
+            srv.wait(10)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+        for p in (sock, ctl):
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+    print("%d passed, %d failed" % (0 if FAILS else 1, 1 if FAILS else 0))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

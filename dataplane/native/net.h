@@ -114,7 +114,8 @@ struct net_core {
     struct net_txq txq[NET_MAX_PORTS];
     struct arp_entry arp[ARP_ENTRIES];
     uint64_t now_ms;
-    uint64_t rng;
+    uint64_t rng;                       /* fault injector's generator (fault_apply) */
+    long long rng_seed;                 /* native-fault-seed rng was last seeded from */
     struct rte_mbuf *held_rx;           /* fault injector: a packet held back for reordering */
     struct rte_mbuf *held_tx;
     struct udp_peer peers[UDP_PEERS];

@@ -30,12 +30,25 @@ unsigned fault_apply(struct net_core *nc, int tx, struct rte_mbuf **pkts, unsign
     uint64_t reorder = (uint64_t)__atomic_load_n(tx ? &cfg->native_fault_tx_reorder
                                                     : &cfg->native_fault_rx_reorder,
                                                  __ATOMIC_RELAXED);
+    long long seed = __atomic_load_n(&cfg->native_fault_seed, __ATOMIC_RELAXED);
+    struct rte_mbuf *in[NET_TX_BUF];
     unsigned out = 0;
 
+    RTE_BUILD_BUG_ON(NET_BURST + 2 > NET_TX_BUF);
     if (!drop && !dup && !reorder && !*held)
         return n;
+    if (seed && seed != nc->rng_seed) { /* a seed given (or changed): restart the generator */
+        uint64_t x = (uint64_t)seed + nc->queue + 0x9E3779B97F4A7C15ULL;
+        x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL; /* splitmix64 finalizer: never all zero */
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+        nc->rng = (x ^ (x >> 31)) | 1;
+        nc->rng_seed = seed;
+    }
+    /* The output can outgrow the input (duplicates, the held packet): work from a copy of the
+     * input so that writing pkts[out] never overwrites a packet not yet looked at. */
+    memcpy(in, pkts, n * sizeof(*in));
     for (unsigned i = 0; i < n; i++) {
-        struct rte_mbuf *m = pkts[i];
+        struct rte_mbuf *m = in[i];
         if (drop && rand64(&nc->rng) % 1000000 < drop) {
             rte_pktmbuf_free(m);
             nc->st.drop_fault++;
@@ -46,11 +59,13 @@ unsigned fault_apply(struct net_core *nc, int tx, struct rte_mbuf **pkts, unsign
             continue;
         }
         pkts[out++] = m;
-        if (*held && out < cap) {
+        /* an extra packet (the held one, a duplicate) only where it leaves room for every
+         * packet still to come: the output never passes cap */
+        if (*held && out + (n - 1 - i) < cap) {
             pkts[out++] = *held;
             *held = NULL;
         }
-        if (dup && out < cap && rand64(&nc->rng) % 1000000 < dup) {
+        if (dup && out + (n - 1 - i) < cap && rand64(&nc->rng) % 1000000 < dup) {
             struct rte_mbuf *c = rte_pktmbuf_copy(m, nc->pool, 0, UINT32_MAX);
             if (c)
                 pkts[out++] = c;

@@ -17,7 +17,8 @@ void net_tx_queue(struct net_core *nc, uint16_t port, struct rte_mbuf *m);
 
 /* fault_apply: run the fault injector over @pkts (in place: drops, duplicates, holds one back
  * for reordering) with the rates of direction @tx (native-fault-{rx,tx}-* options, parts per
- * million, changeable with CONFIG SET). Returns the new count. */
+ * million, changeable with CONFIG SET; native-fault-seed seeds the generator). @pkts has room
+ * for @cap packets, @n <= @cap <= NET_TX_BUF. Returns the new count (at most @cap). */
 unsigned fault_apply(struct net_core *nc, int tx, struct rte_mbuf **pkts, unsigned n,
                      unsigned cap, struct rte_mbuf **held);
 

@@ -9,11 +9,72 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_ethdev.h>
 #include <rte_flow.h>
 
 #define RX_DESC 1024
 #define TX_DESC 1024
+
+/* The arguments of the vdev drivers dpcache documents (DPDK 22.11 RTE_PMD_REGISTER_PARAM_STRING). */
+static const struct {
+    const char *driver;
+    const char *args; /* space separated */
+} vdev_args[] = {
+    { "net_af_packet", "iface qpairs blocksz framesz framecnt qdisc_bypass" },
+    { "net_af_xdp", "iface start_queue queue_count shared_umem xdp_prog busy_budget force_copy" },
+    { "net_memif", "id role bsize rsize socket socket-abstract owner-uid owner-gid mac "
+                   "zero-copy secret" },
+    { "net_null", "size copy no-rx" },
+    { "net_ring", "nodeaction internal" },
+    { "net_tap", "iface remote mac persist" },
+};
+
+static int word_in(const char *word, size_t len, const char *list)
+{
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, " ");
+        if (n == len && strncmp(p, word, len) == 0)
+            return 1;
+        p += n;
+        p += strspn(p, " ");
+    }
+    return 0;
+}
+
+int port_check_spec(const char *spec, char *err, size_t errlen)
+{
+    size_t namelen = strcspn(spec, ",");
+    const char *args = NULL, *drv = NULL;
+
+    if (strncmp(spec, "net_", 4) != 0)
+        return 0;
+    for (size_t i = 0; i < RTE_DIM(vdev_args); i++) {
+        size_t dl = strlen(vdev_args[i].driver);
+        /* the device name is the driver name plus an optional suffix (net_tap0, net_tapX) */
+        if (namelen >= dl && strncmp(spec, vdev_args[i].driver, dl) == 0 &&
+            (!drv || dl > strlen(drv))) {
+            drv = vdev_args[i].driver;
+            args = vdev_args[i].args;
+        }
+    }
+    if (!drv)
+        return 0;
+    for (const char *p = spec + namelen; *p == ',';) {
+        size_t n = strcspn(p + 1, ","), k = strcspn(p + 1, "=");
+        if (k > n)
+            k = n;
+        if (!word_in(p + 1, k, args)) {
+            snprintf(err, errlen,
+                     "native-port '%s': %s takes no argument '%.*s' (it takes: %s); fix "
+                     "--native-port",
+                     spec, drv, (int)k, p + 1, args);
+            return -1;
+        }
+        p += 1 + n;
+    }
+    return 0;
+}
 
 int port_setup(struct net_port *p, const char *dev, int nq, struct rte_mempool *pool, char *err,
                size_t errlen)
@@ -25,6 +86,14 @@ int port_setup(struct net_port *p, const char *dev, int nq, struct rte_mempool *
     int rc;
 
     if (rte_eth_dev_get_port_by_name(dev, &pid) != 0) {
+        if (strncmp(dev, "net_", 4) == 0) {
+            snprintf(err, errlen,
+                     "the vdev '%s' did not start: check its arguments in --native-port (its "
+                     "driver's message above says why) and, with EAL arguments, that it is "
+                     "given as --vdev (docs/operations.md, The native stack)",
+                     dev);
+            return -1;
+        }
         snprintf(err, errlen,
                  "no DPDK port named '%s': give a vdev (--native-port net_tap0,iface=x) or a PCI "
                  "address bound to vfio-pci (dpdk-devbind.py --status)",

@@ -19,6 +19,13 @@ struct rte_mempool;
 int port_setup(struct net_port *p, const char *dev, int nq, struct rte_mempool *pool, char *err,
                size_t errlen);
 
+/* port_check_spec: for the vdev drivers dpcache documents (net_tap, net_af_packet, net_af_xdp,
+ * net_memif, net_ring, net_null), refuse arguments the driver does not take: these PMDs ignore
+ * a devargs string they cannot parse, or silently fall back to defaults. @spec is the
+ * native-port value. Returns 0 (also for PCI addresses and other drivers), or -1 with a
+ * message for the operator in @err. */
+int port_check_spec(const char *spec, char *err, size_t errlen);
+
 /* port_steer_rules: try rte_flow rules "TCP/UDP to core port base+i -> queue i". Sets
  * p->hw_steer on success. */
 void port_steer_rules(struct net_port *p, uint16_t base, int nq);

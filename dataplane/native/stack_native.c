@@ -213,6 +213,8 @@ static int setup(char *err, size_t errlen)
     memset(&net, 0, sizeof(net));
     net.ncores = nq;
     net.nports = 1;
+    if (!embedded() && port_check_spec(srv.cfg.native_port, err, errlen))
+        return -1;
     if (!addr || !addr[0] || parse_cidr(addr, &p->addr, &p->mask)) {
         snprintf(err, errlen,
                  "native stack: give the port an IPv4 address with --native-addr a.b.c.d/len "
@@ -326,6 +328,17 @@ static void core_counters(int i, struct rte_tel_data *d)
 #define T_ONE(f, k, h) rte_tel_data_add_dict_u64(d, "tcp_" #f, __atomic_load_n(&ts->f, __ATOMIC_RELAXED));
     TCP_METRICS(T_ONE)
 #undef T_ONE
+    /* connections by state (tcp_state_ESTABLISHED, ...; dpcache-pmd `show tcp`) */
+    {
+        uint64_t counts[16] = { 0 };
+        char name[48];
+        unsigned ns = tcp_state_count();
+        tcp_conns_by_state(nc->tcp, counts);
+        for (unsigned k = 0; k < ns && k < 16; k++) {
+            snprintf(name, sizeof(name), "tcp_state_%s", tcp_state_names[k]);
+            rte_tel_data_add_dict_u64(d, name, counts[k]);
+        }
+    }
 }
 
 int native_run(void)

@@ -396,7 +396,6 @@ void tcp_send_syn(struct tcp_stack *ts, struct tcp_conn *tc)
 
 void tcp_send_rst(struct tcp_stack *ts, struct tcp_conn *tc)
 {
-    fprintf(stderr, "DBG RST conn state %d una %u nxt %u max %u retries %u probes %u wnd %u flags %x rto %u\n", tc->state, tc->snd_una - tc->iss, tc->snd_nxt - tc->iss, tc->snd_max - tc->iss, tc->retries, tc->probes, tc->snd_wnd, tc->flags, tc->rto_us);
     struct seg_hdr h;
     struct rte_mbuf *m;
 

@@ -172,7 +172,6 @@ static void rtx_timeout(struct tcp_stack *ts, struct tcp_conn *tc)
         return;
     }
     ts->st.rto_timeouts++;
-    fprintf(stderr, "DBG RTO state %d una %u nxt %u max %u retries %u wnd %u cwnd %u flags %x rto %u now %lu\n", tc->state, tc->snd_una - tc->iss, tc->snd_nxt - tc->iss, tc->snd_max - tc->iss, tc->retries, tc->snd_wnd, tc->cwnd, tc->flags, tc->rto_us, (unsigned long)ts->now_us);
     /* RFC 5681 §3.1 eq. 4, RFC 6582 §4: loss window, recover point */
     tc->ssthresh = TCP_MAX((tc->snd_max - tc->snd_una) / 2, 2u * tc->mss);
     tc->cwnd = tc->mss;

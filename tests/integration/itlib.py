@@ -11,6 +11,14 @@
   on with the next check and exits non-zero at the end if anything failed.
 
 Everything runs on 127.0.0.1 (or inside network namespaces a suite creates).
+
+``--stack native`` runs the same suite against dpcache's native stack: the script re-executes
+itself inside a network namespace it creates (``nt<pid>``, loopback up, removed at exit); there
+every dpcache is started with ``--stack native`` on its embedded TAP port (``dpcache0``, dpcache
+at 10.88.0.2, the namespace's kernel at 10.88.0.1) with EAL arguments of its own (``--no-huge``,
+a ``--file-prefix`` unique to the namespace), and every connection to a dpcache port goes to
+10.88.0.2 through the TAP (``host_of``), while redis-server stays on the namespace's loopback.
+One native dpcache runs at a time (the TAP name is fixed).
 """
 
 import argparse
@@ -28,6 +36,17 @@ import traceback
 
 LOOPBACK = "127.0.0.1"
 CLUSTER_SLOTS = 16384
+NATIVE_HOST = "10.88.0.2"      # the native stack's embedded TAP address (stack_native.c)
+NATIVE_PEER = "10.88.0.1"      # the kernel side of that TAP
+NETNS_ENV = "DPCACHE_IT_NETNS"  # set in the re-executed script: the namespace it runs in
+
+# port -> address of the server listening on it; ports not listed are on loopback
+_PORT_HOST = {}
+
+
+def host_of(port):
+    """Address to reach port at: the native dpcache's TAP address for its ports, else loopback."""
+    return _PORT_HOST.get(port, LOOPBACK)
 
 # ---------------------------------------------------------------------------------------------
 # CRC16/XMODEM and the key -> worker map of dpcache (contiguous slot ranges, as a cluster)
@@ -303,12 +322,20 @@ def parse(raw):
     return v
 
 
+def _hashable(v):
+    if isinstance(v, list):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, dict):
+        return tuple((k, _hashable(x)) for k, x in v.items())
+    return v
+
+
 def to_py(v):
     """Plain Python data of a parsed reply (maps -> dict, sets -> frozenset...)."""
     if isinstance(v, Map):
-        return {to_py(k): to_py(x) for k, x in v}
-    if isinstance(v, RSet):
-        return frozenset(to_py(x) for x in v)
+        return {_hashable(to_py(k)): to_py(x) for k, x in v}
+    if isinstance(v, RSet):  # members may be arrays (COMMAND DOCS "history"): as tuples
+        return frozenset(_hashable(to_py(x)) for x in v)
     if isinstance(v, list):
         return [to_py(x) for x in v]
     if isinstance(v, (Simple, Verbatim)):
@@ -319,7 +346,8 @@ def to_py(v):
 class Conn:
     """A raw RESP connection: send bytes, read exactly one reply's raw bytes."""
 
-    def __init__(self, port, host=LOOPBACK, timeout=10.0, name="", family=socket.AF_INET):
+    def __init__(self, port, host=None, timeout=10.0, name="", family=socket.AF_INET):
+        host = host or host_of(port)
         self.port = port
         self.name = name or str(port)
         self.timeout = timeout
@@ -493,6 +521,7 @@ class Server:
         self.cwd = cwd or tmpdir
         self.proc = None
         self.rc = None
+        self.probe_port = None  # the port readiness is checked on (None: port)
         self.stdout_path = os.path.join(tmpdir, "%s-%d.stdout" % (self.kind, port))
         self.stderr_path = os.path.join(tmpdir, "%s-%d.stderr" % (self.kind, port))
 
@@ -511,6 +540,7 @@ class Server:
 
     def wait_ready(self):
         deadline = time.monotonic() + self.ready_timeout
+        port = self.probe_port or self.port
         last = None
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -519,13 +549,13 @@ class Server:
                                       self.stderr()))
             if self.netns:
                 ok = subprocess.run(["ip", "netns", "exec", self.netns, "/usr/bin/python3",
-                                     "-c", _PROBE, self.host, str(self.port)],
+                                     "-c", _PROBE, self.host, str(port)],
                                     capture_output=True, timeout=10).returncode == 0
                 if ok:
                     return
             else:
                 try:
-                    with Conn(self.port, self.host, timeout=2.0) as c:
+                    with Conn(port, self.host, timeout=2.0) as c:
                         r = c.raw("PING")
                         if r.startswith((b"+PONG", b"-NOAUTH", b"-DENIED")):
                             return
@@ -608,9 +638,17 @@ class Dpcache(Server):
         port = port or free_ports(1)
         self.core_base = free_ports(workers)
         self.workers = workers
+        self.native = env.stack == "native"
         argv = [env.dpcache]
+        self.file_prefix = "dpcache%d" % port  # dpcache's own choice without EAL arguments
+        if self.native:
+            self.file_prefix = native_file_prefix(port)
+            argv += native_eal_args(port, workers) + ["--"]
+            kw.setdefault("host", NATIVE_HOST)
         if conf:
             argv.append(conf)
+        if self.native:
+            argv += ["--stack", "native"]
         argv += ["--port", str(port), "--workers", str(workers),
                  "--core-port-base", str(self.core_base),
                  "--control-socket", os.path.join(env.tmpdir, "ctl-%d.sock" % port),
@@ -619,10 +657,58 @@ class Dpcache(Server):
             argv += ["--bind", bind]
         argv += list(extra)
         super().__init__(argv, port, env.tmpdir, **kw)
+        if self.native and "--cluster-enabled" in argv and \
+                argv[argv.index("--cluster-enabled") + 1] == "yes":
+            self.probe_port = self.core_base  # a native cluster node serves core ports only
+
+    def start(self, wait=True):
+        if self.native:
+            for other in _NATIVE_LIVE.values():
+                if other is not self and other.alive():
+                    raise RuntimeError("a native dpcache (port %d) is still running: one at a "
+                                       "time per namespace (fixed TAP name)" % other.port)
+            for p in [self.port] + [self.core_base + i for i in range(self.workers)]:
+                _PORT_HOST[p] = self.host
+                _NATIVE_LIVE[p] = self
+        return super().start(wait)
+
+    def telemetry(self, cmd, timeout=10.0):
+        """The JSON answer of DPDK telemetry command cmd (e.g. "/dpcache/core,0") as a dict:
+        the value under the command's name."""
+        import json
+        path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % self.file_prefix
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.settimeout(timeout)
+        try:
+            s.connect(path)
+            json.loads(s.recv(4096).decode())
+            s.send(cmd.encode())
+            out = json.loads(s.recv(1 << 20).decode())
+        finally:
+            s.close()
+        return out[cmd.split(",")[0]]
 
     def core_conn(self, worker, timeout=10.0):
         return Conn(self.core_base + worker, self.host, timeout=timeout,
                     name="dpcache-core%d" % worker)
+
+
+_NATIVE_LIVE = {}  # port -> the native Dpcache serving it
+
+
+def native_file_prefix(port):
+    return "%s_%d" % (os.environ.get(NETNS_ENV, "nt%d" % os.getpid()), port)
+
+
+def native_eal_args(port, workers):
+    """EAL arguments of a native dpcache in the test namespace: the embedded TAP vdev, no
+    hugepages, lcores pinned round robin to our CPUs, and a file prefix unique to the namespace
+    and port (other DPDK processes on the machine use theirs)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    lcores = ",".join("%d@%d" % (i, cpus[i % len(cpus)]) for i in range(workers))
+    return ["--lcores", lcores, "--no-huge", "-m", "1024", "--file-prefix",
+            native_file_prefix(port), "--log-level", "lib.*:warning",
+            "--vdev", "net_tap0,iface=dpcache0", "--no-pci"]
 
 
 def parallel(*fns):
@@ -668,6 +754,56 @@ def show(b, limit=600):
     return r if len(r) <= limit else r[:limit] + "..."
 
 
+def netns_create(name):
+    """Create network namespace name with loopback up (raises with ip's message)."""
+    r = subprocess.run(["ip", "netns", "add", name], capture_output=True)
+    if r.returncode != 0:
+        raise SystemExit("FATAL: ip netns add %s: %s (the native suites need root)"
+                         % (name, r.stderr.decode().strip()))
+    subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True)
+
+
+def netns_delete(name):
+    """Kill what still runs in namespace name (processes this suite started there), delete it."""
+    r = subprocess.run(["ip", "netns", "pids", name], capture_output=True)
+    for pid in r.stdout.split():
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
+    subprocess.run(["ip", "netns", "del", name], capture_output=True)
+    # the DPDK runtime directories of the dpcaches started there (native_file_prefix)
+    import glob
+    for d in glob.glob("/var/run/dpdk/%s_*" % name):
+        shutil.rmtree(d, True)
+
+
+def run_in_netns(timeout):
+    """Re-execute this script inside a new network namespace (see the module doc); returns its
+    exit status. The namespace and everything left in it are removed afterwards."""
+    name = "nt%d" % os.getpid()
+    netns_create(name)
+    env = dict(os.environ)
+    env[NETNS_ENV] = name
+    argv = ["ip", "netns", "exec", name, sys.executable] + sys.argv
+    print("running in network namespace %s: %s" % (name, " ".join(sys.argv)), flush=True)
+    p = subprocess.Popen(argv, env=env)
+    try:
+        rc = p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        print("FATAL: the suite in namespace %s exceeded %ds" % (name, timeout), flush=True)
+        p.kill()
+        p.wait()
+        rc = 3
+    except KeyboardInterrupt:
+        p.kill()
+        p.wait()
+        rc = 130
+    finally:
+        netns_delete(name)
+    return rc
+
+
 class CheckFailed(Exception):
     pass
 
@@ -686,8 +822,14 @@ class Env:
         ap.add_argument("-v", dest="verbose", action="store_true")
         ap.add_argument("--max-seconds", type=int, default=540,
                         help="abort the whole script after this long")
+        ap.add_argument("--stack", choices=("posix", "native"), default="posix",
+                        help="dpcache's stack; native runs the script in a network namespace "
+                             "it creates, dpcache on its embedded TAP port")
         a = ap.parse_args()
+        if a.stack == "native" and not os.environ.get(NETNS_ENV):
+            sys.exit(run_in_netns(a.max_seconds + 60))
         self.args = a
+        self.stack = a.stack
         self.dpcache = os.path.abspath(a.dpcache)
         self.redis_server = a.redis_server
         self.redis_cli = a.redis_cli

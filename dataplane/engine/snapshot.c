@@ -121,6 +121,11 @@ int snapshot_next(struct snap_chunk **out, int max, int *done)
             struct snap_chunk *c;
             if (rte_ring_sc_dequeue(sp->ring, (void **)&c) != 0)
                 break;
+            if (c->id != snap_seq) {
+                /* pushed by an owner that had not yet seen an abort */
+                snapshot_chunk_free(c);
+                continue;
+            }
             if (c->last)
                 sp->finished = 1;
             out[n++] = c;
@@ -158,12 +163,13 @@ void snapshot_progress(struct snapshot_progress *pr)
 
 /* ---- owner side ---- */
 
-static struct snap_chunk *chunk_new(int part)
+static struct snap_chunk *chunk_new(int part, uint64_t id)
 {
     struct snap_chunk *c = calloc(1, sizeof(*c));
 
     if (!c)
         return NULL;
+    c->id = id;
     c->part = part;
     c->cap = SNAP_CHUNK + SNAP_CHUNK / 4;
     c->data = malloc(c->cap);
@@ -185,7 +191,7 @@ static void serialize(struct snap_part *sp, struct part *p, const struct entry *
     if (exp && exp <= sp->cut_ms)
         return; /* already gone at the cut */
     if (!sp->cur) {
-        sp->cur = chunk_new((int)p->id);
+        sp->cur = chunk_new((int)p->id, sp->id);
         sp->cur_db = -1;
         if (!sp->cur)
             return;
@@ -232,7 +238,7 @@ static int push(struct snap_part *sp, int last)
     if (!c) {
         if (!last)
             return 0;
-        c = chunk_new((int)(sp - snaps));
+        c = chunk_new((int)(sp - snaps), sp->id);
         if (!c)
             return -1;
     }
@@ -257,11 +263,16 @@ static void stop(struct snap_part *sp, struct part *p)
 int snapshot_busy(const struct worker *w)
 {
     const struct snap_part *sp;
+    uint64_t req;
 
     if (!snaps || !w->part)
         return 0;
     sp = &snaps[w->id];
-    return sp->id != 0 || __atomic_load_n(&sp->requested, __ATOMIC_ACQUIRE) != w->part->snap_seen;
+    if (sp->id != 0)
+        return 1;
+    req = __atomic_load_n(&sp->requested, __ATOMIC_ACQUIRE);
+    /* a request aborted before its cut is no work (snapshot_poll marks it seen) */
+    return req != w->part->snap_seen && req > __atomic_load_n(&sp->aborted, __ATOMIC_ACQUIRE);
 }
 
 unsigned snapshot_poll(struct worker *w)
@@ -279,6 +290,8 @@ unsigned snapshot_poll(struct worker *w)
         stop(sp, p);
         return 1;
     }
+    if (!sp->id && req != p->snap_seen && req <= __atomic_load_n(&sp->aborted, __ATOMIC_ACQUIRE))
+        p->snap_seen = req; /* aborted before this partition's cut: nothing to do */
     if (!sp->id && req > __atomic_load_n(&sp->aborted, __ATOMIC_ACQUIRE) && req != p->snap_seen) {
         /* the cut */
         sp->id = req;

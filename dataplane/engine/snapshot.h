@@ -35,6 +35,7 @@ struct part;
 #define SNAP_SLICE_KEYS 512         /* positions walked per poll iteration */
 
 struct snap_chunk {
+    uint64_t id;      /* snapshot it belongs to: chunks of an aborted one are dropped */
     int part;
     int last;         /* the partition's final chunk */
     size_t len, cap;
@@ -55,7 +56,8 @@ long long snapshot_request(void);
 int snapshot_next(struct snap_chunk **out, int max, int *done);
 void snapshot_chunk_free(struct snap_chunk *c);
 
-/* snapshot_abort: stop the running snapshot (chunks not yet taken are dropped). */
+/* snapshot_abort: stop the running snapshot. Chunks not yet taken, and any its owners still
+ * push before they notice the abort, are dropped (snapshot_next skips chunks of other ids). */
 void snapshot_abort(void);
 
 /* snapshot_running: a snapshot is in progress. */

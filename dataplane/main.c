@@ -154,18 +154,34 @@ int main(int argc, char **argv)
     }
     eal[neal] = NULL;
     if (rte_eal_init(neal, eal) < 0) {
-        log_warn("cannot start DPDK (EAL): %s. Check the EAL arguments before '--' "
+        const char *np = srv.cfg.native_port;
+        int vdev = srv.cfg.stack == STACK_NATIVE && np && strncmp(np, "net_", 4) == 0;
+
+        log_warn("cannot start DPDK (EAL): %s. %s%s%sCheck the EAL arguments before '--' "
                  "(dpcache --help), that no other dpcache uses the same --file-prefix, and for "
-                 "hugepages that they are reserved (echo 1024 > /proc/sys/vm/nr_hugepages) or "
-                 "run with --no-huge",
-                 rte_strerror(rte_errno));
+                 "hugepages that they are reserved (echo 1024 > /proc/sys/vm/nr_hugepages) and "
+                 "hugetlbfs is mounted and writable by this user (mount -t hugetlbfs nodev "
+                 "/dev/hugepages), or run with --no-huge",
+                 rte_strerror(rte_errno), vdev ? "The vdev of --native-port '" : "",
+                 vdev ? np : "",
+                 vdev ? "' may name a driver this DPDK does not have (net_tap, net_af_packet, "
+                        "net_af_xdp, net_memif, net_ring, net_null are packaged): fix "
+                        "--native-port. "
+                      : "");
         return 1;
     }
     hash_set_seed(rte_rand());
     store_workers = (int)rte_lcore_count();
     rc = srv_setup(store_workers);
     if (rc) {
-        log_warn("cannot set up the store: %s", strerror(-rc));
+        if (rc == -EINVAL)
+            log_warn("%d worker lcores given; dpcache supports 1 to %d (--workers, EAL -l)",
+                     store_workers, MAX_WORKERS);
+        else
+            log_warn("cannot set up the store for %d worker(s) and maxkeys %lld: %s. Give DPDK "
+                     "more memory (--eal-memory MiB with --no-huge, more hugepages otherwise) or "
+                     "lower --maxkeys",
+                     store_workers, srv.cfg.maxkeys, strerror(-rc));
         srv_teardown();
         rte_eal_cleanup();
         return 1;

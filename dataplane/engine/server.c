@@ -40,10 +40,8 @@ int srv_setup(int nworkers)
     uint32_t cap;
     struct timespec ts;
 
-    if (nworkers < 1 || nworkers > MAX_WORKERS) {
-        log_warn("%d workers requested; dpcache supports 1 to %d", nworkers, MAX_WORKERS);
+    if (nworkers < 1 || nworkers > MAX_WORKERS)
         return -EINVAL;
-    }
     RTE_LCORE_FOREACH(lc)
     {
         if (nl < MAX_WORKERS)
@@ -101,11 +99,8 @@ int srv_setup(int nworkers)
                 snprintf(name, sizeof(name), "dpd%d_%d", d, s);
                 srv.done_ring[d][s] = rte_ring_create(name, FWD_RING_SIZE, SOCKET_ID_ANY,
                                                       RING_F_SP_ENQ | RING_F_SC_DEQ);
-                if (!srv.fwd_ring[s][d] || !srv.done_ring[d][s]) {
-                    log_warn("cannot create forwarding rings (%s): give the EAL more memory",
-                             rte_strerror(rte_errno));
-                    return -ENOMEM;
-                }
+                if (!srv.fwd_ring[s][d] || !srv.done_ring[d][s])
+                    return -ENOMEM; /* the caller says what to do */
             }
     }
     log_verbose("%d worker(s), %u keys per partition", nworkers, cap);

@@ -86,12 +86,8 @@ int part_setup(struct part *p, uint32_t id, uint32_t capacity, uint32_t ndb, int
     hp.socket_id = socket;
     hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
     p->h = rte_hash_create(&hp);
-    if (!p->h) {
-        log_warn("partition %u: cannot create a table of %u keys (%s): give the EAL more memory "
-                 "(-m) or lower maxkeys",
-                 id, capacity, rte_strerror(rte_errno));
-        return -ENOMEM;
-    }
+    if (!p->h)
+        return -ENOMEM; /* the caller says what to do (one message) */
     pow2 = rte_align64pow2(capacity);
     /* key store, buckets and extendable buckets, free-slot ring */
     p->index_bytes = (uint64_t)(capacity + 1) * 16 + pow2 / 8 * 64 * 2 + pow2 * 4;

@@ -10,7 +10,8 @@ script creates (itlib --stack native: dpcache on its embedded TAP port, clients 
                  RST by SO_LINGER 0, and a half-open peer that goes silent, played by a raw
                  AF_PACKET client whose address nobody answers for): no connection left behind
                  (tcp-keepalive 1 reaps the silent one), no stall for the other clients
-  misconfig      no such port, more workers than queues, too little memory for the mbufs, an
+  misconfig      no such port, unknown vdev driver, more workers than queues, too little
+                 memory for the mbufs or the store, an
                  unknown PMD argument, a vdev that
                  does not start, a missing or bad address, no hugepages: exit status 1 and one
                  clear message (dpcache's last log line), no crash
@@ -439,6 +440,13 @@ MISCONFIGS = [
     ("vdev that does not start", ["--vdev", "net_af_packet0,iface=ntnosuch0", "--no-pci"],
      ["--native-port", "net_af_packet0,iface=ntnosuch0", "--native-addr", "10.89.0.2/24"],
      "the vdev 'net_af_packet0' did not start"),
+    ("unknown vdev driver", ["--vdev", "net_nosuch0", "--no-pci"],
+     ["--native-port", "net_nosuch0", "--native-addr", "10.89.0.2/24"],
+     "may name a driver this DPDK does not have"),
+    ("store larger than memory", ["--vdev", "net_tap0,iface=ntbad0", "--no-pci"],
+     ["--native-port", "net_tap0,iface=ntbad0", "--native-addr", "10.89.0.2/24",
+      "--maxkeys", "1073741824"],
+     "or lower --maxkeys"),
     ("missing address", ["--vdev", "net_tap0,iface=ntbad0", "--no-pci"],
      ["--native-port", "net_tap0,iface=ntbad0"],
      "give the port an IPv4 address with --native-addr"),

@@ -32,7 +32,7 @@ export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=halt_on_error=
 meson test -C build-fuzz --suite unit --print-errorlogs --no-rebuild --timeout-multiplier 3
 secs=${DPCACHE_FUZZ_SECONDS:-60}
 for f in build-fuzz/tests/fuzz_*; do
-    [ -x "$f" ] || continue
+    [ -f "$f" ] && [ -x "$f" ] || continue  # not the .p object folders
     name=$(basename "$f")
     t=$secs
     [ "$name" = fuzz_resp_parse ] || t=$(( secs / 3 > 0 ? secs / 3 : 1 ))

@@ -354,17 +354,14 @@ static size_t num_line(const char *p, const char *end, long long *v)
     return (size_t)(q + 2 - p);
 }
 
-void dispatch_prefetch(struct client *c)
+/* Scan whole commands from *@pp (at most @max) and add the key (argument 1) of each to @b.
+ * Returns the number of commands scanned; *@pp moves past them. */
+static int scan_keys(struct prefetch_batch *b, const char **pp, const char *end, int db, int max)
 {
-    const char *p = c->in.data + c->in.pos, *end = c->in.data + c->in.len;
-    const void *keyp[PREFETCH_AHEAD];
-    uint64_t dg[PREFETCH_AHEAD];
-    hash_sig_t sig[PREFETCH_AHEAD];
-    void *data[PREFETCH_AHEAD];
-    uint16_t part[PREFETCH_AHEAD];
-    int n = 0, multi = srv.nworkers > 1;
+    const char *p = *pp;
+    int multi = srv.nworkers > 1, cmds = 0;
 
-    while (n < PREFETCH_AHEAD && p < end && *p == '*') {
+    while (cmds < max && b->n < PREFETCH_AHEAD && p < end && *p == '*') {
         long long argc, len;
         size_t l = num_line(p + 1, end, &argc);
         const char *q = p + 1 + l, *key = NULL;
@@ -374,7 +371,7 @@ void dispatch_prefetch(struct client *c)
         for (long long a = 0; a < argc; a++) {
             if (q >= end || *q != '$' || !(l = num_line(q + 1, end, &len)) ||
                 (size_t)(end - (q + 1 + l)) < (size_t)len + 2)
-                goto scan_done;
+                goto done;
             q += 1 + l;
             if (a == 1) {
                 key = q;
@@ -384,29 +381,46 @@ void dispatch_prefetch(struct client *c)
         }
         if (key) {
             unsigned pi = multi ? srv_part_of_slot(key_slot(key, klen)) : 0;
-            struct part *pp = &srv.parts[pi];
-            part[n] = (uint16_t)pi;
-            dg[n] = key_digest(part_pdb(pp, c->db), key, klen);
-            n++;
+            b->part[b->n] = (uint16_t)pi;
+            b->dg[b->n] = key_digest(part_pdb(&srv.parts[pi], db), key, klen);
+            b->n++;
         }
+        cmds++;
         p = q;
     }
-scan_done:
+done:
+    *pp = p;
+    return cmds;
+}
+
+void prefetch_add(struct prefetch_batch *b, const char *p, size_t len, int db)
+{
+    scan_keys(b, &p, p + len, db, 1);
+}
+
+void prefetch_run(struct prefetch_batch *b)
+{
+    const void *keyp[PREFETCH_AHEAD];
+    hash_sig_t sig[PREFETCH_AHEAD];
+    void *data[PREFETCH_AHEAD];
+    int n = b->n;
+
+    b->n = 0;
     if (n < 2)
-        return;
+        return; /* one lookup gains nothing from batching */
     /* one bulk lookup per partition present in the batch */
     for (int i = 0; i < n; i++) {
         int m = 0;
         uint64_t hits = 0;
-        unsigned pi = part[i];
+        unsigned pi = b->part[i];
         if (pi == UINT16_MAX)
             continue;
         for (int j = i; j < n; j++)
-            if (part[j] == pi) {
-                keyp[m] = &dg[j];
-                sig[m] = (hash_sig_t)dg[j];
+            if (b->part[j] == pi) {
+                keyp[m] = &b->dg[j];
+                sig[m] = (hash_sig_t)b->dg[j];
                 m++;
-                part[j] = UINT16_MAX;
+                b->part[j] = UINT16_MAX;
             }
         if (rte_hash_lookup_with_hash_bulk_data(srv.parts[pi].h, keyp, sig, (uint32_t)m, &hits,
                                                 data) < 0)
@@ -417,6 +431,16 @@ scan_done:
                 rte_prefetch0((const char *)data[j] + RTE_CACHE_LINE_SIZE);
             }
     }
+}
+
+void dispatch_prefetch(struct client *c)
+{
+    const char *p = c->in.data + c->in.pos, *end = c->in.data + c->in.len;
+    struct prefetch_batch b;
+
+    b.n = 0;
+    scan_keys(&b, &p, end, c->db, PREFETCH_AHEAD);
+    prefetch_run(&b);
 }
 
 /* ---- forwarding ---- */

@@ -75,6 +75,21 @@ enum dispatch_result dispatch_command(struct client *c, int argc, const struct r
  * adding up). Only a hint: nothing is executed or changed. */
 void dispatch_prefetch(struct client *c);
 
+/* A batch of keys from several requests (one UDP datagram each) to prefetch together: the
+ * native stack fills it from an RX burst before running the requests one by one. */
+struct prefetch_batch {
+    int n;
+    uint64_t dg[PREFETCH_AHEAD];
+    uint16_t part[PREFETCH_AHEAD];
+};
+
+/* prefetch_add: add the key of the first whole command in @p..@p+@len (db @db) if it has
+ * one and the batch has room. Only reads the bytes; anything unexpected adds nothing. */
+void prefetch_add(struct prefetch_batch *b, const char *p, size_t len, int db);
+
+/* prefetch_run: bulk-look up the batch's keys and prefetch their entries; empties it. */
+void prefetch_run(struct prefetch_batch *b);
+
 /* dispatch_flush_batch: send @c's open batch, if any (the client becomes suspended). */
 void dispatch_flush_batch(struct client *c);
 

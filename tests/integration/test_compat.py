@@ -1576,16 +1576,18 @@ def sc_expire(p):
 
 def sc_ttl_rounding(p):
     a, b = W0[17], W1[17]
-    # TTL rounds to the nearest second: 1400 ms -> 1, 1600 ms -> 2 (same on both, exact)
-    p.c("PSETEX", a, "1400", "v")
+    # TTL rounds to the nearest second: 1200 ms -> 1, 1800 ms -> 2 (truncation would say 1).
+    # Each value is >= 300 ms away from the next rounding step, so a loaded machine that
+    # delays the TTL a little still gets the same answer from both servers.
+    p.c("PSETEX", a, "1200", "v")
     p.c("TTL", a, norm="exact")
-    p.c("PSETEX", b, "1600", "v")
+    p.c("PSETEX", b, "1800", "v")
     p.c("TTL", b, norm="exact")
     p.c("PSETEX", a, "100000400", "v")
     p.c("TTL", a, norm="exact")
-    p.c("PSETEX", b, "2600", "v")
+    p.c("PSETEX", b, "2850", "v")
     p.c("TTL", b, norm="exact")
-    p.c("SET", a, "v", "PX", "1501")
+    p.c("SET", a, "v", "PX", "1850")
     p.c("TTL", a, norm="exact")
     p.c("DEL", a, b)
 

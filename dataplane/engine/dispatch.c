@@ -427,8 +427,11 @@ void prefetch_run(struct prefetch_batch *b)
             continue;
         for (int j = 0; j < m; j++)
             if (hits & (1ULL << j)) {
+                /* header, key and the first bytes of the value: a 16-byte key's 100-byte
+                 * value ends in the third line (the reply copies it) */
                 rte_prefetch0(data[j]);
                 rte_prefetch0((const char *)data[j] + RTE_CACHE_LINE_SIZE);
+                rte_prefetch0((const char *)data[j] + 2 * RTE_CACHE_LINE_SIZE);
             }
     }
 }

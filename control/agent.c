@@ -637,6 +637,14 @@ int agent_run(const struct ctl_config *cfg)
         log_warn("%s: no save rules", err);
     a.sched.interval = cfg->snapshot_interval;
 
+    if (!cfg->dataplane) { /* a front node: nothing to attach to; wait for SIGTERM/SIGINT */
+        log_notice("no data plane (dataplane no): serving the front and HTTP only");
+        while (!ctl_state.stop) {
+            fail_requests("no data plane (dataplane no)");
+            nap(1000);
+        }
+        return 0;
+    }
     while (!ctl_state.stop) {
         int want_snapshot = 0, want_shutdown = 0, api_shutdown;
         long long now = mono_ms();

@@ -19,7 +19,7 @@
 
 struct ctl_config;
 
-/* agent_run: run until ctl_state.stop is set. Returns 0. */
+/* agent_run: run until ctl_state.stop is set (with dataplane no: only wait for it). Returns 0. */
 int agent_run(const struct ctl_config *cfg);
 
 #endif

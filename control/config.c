@@ -49,6 +49,28 @@ static int set_one(struct ctl_config *cfg, const struct co_def *o, const char *v
         *FIELD(cfg, o, char *) = s;
         return 0;
     }
+    case CO_LIST: {
+        char *old = *FIELD(cfg, o, char *);
+        size_t ol = old ? strlen(old) : 0, vl = strlen(value);
+        char *s;
+        if (!vl || !ol) { /* an empty value clears; the first item needs no separator */
+            s = strdup(value);
+        } else {
+            s = malloc(ol + 1 + vl + 1);
+            if (s) {
+                memcpy(s, old, ol);
+                s[ol] = '\n';
+                memcpy(s + ol + 1, value, vl + 1);
+            }
+        }
+        if (!s) {
+            snprintf(err, errlen, "out of memory");
+            return -2;
+        }
+        free(old);
+        *FIELD(cfg, o, char *) = s;
+        return 0;
+    }
     case CO_INT: {
         char *end;
         long long v;
@@ -102,7 +124,7 @@ int ctl_config_init(struct ctl_config *cfg)
 void ctl_config_free(struct ctl_config *cfg)
 {
     for (size_t i = 0; i < CO_COUNT; i++)
-        if (co_defs[i].type == CO_STR) {
+        if (co_defs[i].type == CO_STR || co_defs[i].type == CO_LIST) {
             free(*FIELD(cfg, &co_defs[i], char *));
             *FIELD(cfg, &co_defs[i], char *) = NULL;
         }
@@ -216,6 +238,8 @@ void ctl_config_print_help(FILE *fp)
             fprintf(fp, " [%lld..%lld]", o->min, o->max);
         else if (o->type == CO_BOOL)
             fprintf(fp, " (yes|no)");
+        else if (o->type == CO_LIST)
+            fprintf(fp, " (repeatable)");
         fprintf(fp, "\n");
     }
 }

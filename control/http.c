@@ -4,6 +4,7 @@
 #include "http.h"
 
 #include "config.h"
+#include "ctl_front.h"
 #include "files.h"
 #include "json.h"
 #include "metrics.h"
@@ -32,7 +33,9 @@ static char *admin_token;
 struct req {
     struct sbuf body;
     int too_big;
-    int answered; /* a response was queued on the first call */
+    int answered;               /* a response was queued on the first call */
+    const char *method;         /* MHD's, valid for the request */
+    char arg[CTL_FRONT_ID_MAX]; /* the path segment a '*' of the route matched */
 };
 
 typedef enum MHD_Result (*route_fn)(struct MHD_Connection *c, struct req *r);
@@ -124,17 +127,12 @@ static enum MHD_Result h_health(struct MHD_Connection *c, struct req *r)
 static enum MHD_Result h_ready(struct MHD_Connection *c, struct req *r)
 {
     struct ctl_view v;
-    char msg[256];
+    char why[256], msg[300];
 
     (void)r;
     state_copy(&v);
-    if (!v.attached)
-        return text(c, 503, "not ready: the data plane is not attached\n");
-    if (v.loading)
-        return text(c, 503, "not ready: the data plane is loading a snapshot\n");
-    if (v.ports_up != v.ports_total) {
-        snprintf(msg, sizeof(msg), "not ready: %d of %d ports have link\n", v.ports_up,
-                 v.ports_total);
+    if (!state_ready(&v, why, sizeof(why))) {
+        snprintf(msg, sizeof(msg), "not ready: %s\n", why);
         return text(c, 503, msg);
     }
     return text(c, 200, "ready\n");
@@ -400,6 +398,50 @@ static enum MHD_Result h_shutdown(struct MHD_Connection *c, struct req *r)
     return reply(c, 202, "application/json", "{\"status\":\"shutting down\"}\n", 28, 0);
 }
 
+/* ---- front mode (ctl_front.h) ---- */
+
+/* The answer of a ctl_front_* call: @b on 2xx, {"error": @err} otherwise. */
+static enum MHD_Result front_answer(struct MHD_Connection *c, int status, struct sbuf *b,
+                                    const char *err)
+{
+    if (status >= 200 && status < 300)
+        return jbody(c, (unsigned)status, b);
+    free(b->p);
+    return jerror(c, (unsigned)status, err);
+}
+
+static enum MHD_Result h_front_backends(struct MHD_Connection *c, struct req *r)
+{
+    struct sbuf b = { 0 };
+    char err[512] = "";
+    int status;
+
+    if (!strcmp(r->method, "POST")) {
+        status = ctl_front_add(r->body.p, r->body.len, &b, err, sizeof(err));
+    } else {
+        if (r->body.len)
+            return jerror(c, 400, "GET takes no request body");
+        status = ctl_front_list(&b, err, sizeof(err));
+    }
+    return front_answer(c, status, &b, err);
+}
+
+static enum MHD_Result h_front_backend(struct MHD_Connection *c, struct req *r)
+{
+    struct sbuf b = { 0 };
+    char err[512] = "";
+
+    return front_answer(c, ctl_front_remove(r->arg, &b, err, sizeof(err)), &b, err);
+}
+
+static enum MHD_Result h_front_drain(struct MHD_Connection *c, struct req *r)
+{
+    struct sbuf b = { 0 };
+    char err[512] = "";
+
+    return front_answer(c, ctl_front_drain(r->arg, &b, err, sizeof(err)), &b, err);
+}
+
 static enum MHD_Result h_index(struct MHD_Connection *c, struct req *r)
 {
     static const char page[] =
@@ -411,13 +453,18 @@ static enum MHD_Result h_index(struct MHD_Connection *c, struct req *r)
         "POST /v1/snapshot     take a snapshot; ?wait=1 waits for it (admin)\n"
         "GET  /v1/snapshots    snapshot files; ?verify=1 checks them (admin)\n"
         "PUT  /v1/config       {\"name\": ..., \"value\": ...} -> CONFIG SET (admin)\n"
-        "POST /v1/shutdown     final snapshot, then the data plane exits (admin)\n";
+        "POST /v1/shutdown     final snapshot, then the data plane exits (admin)\n"
+        "GET  /v1/front/backends               the XDP front's backends (front mode, admin)\n"
+        "POST /v1/front/backends               add one: {\"addr\", \"mac\", \"base_port\", "
+        "\"cores\", \"weight\", \"egress\"} (admin)\n"
+        "POST /v1/front/backends/<id>/drain    no new flows; established ones stay (admin)\n"
+        "DELETE /v1/front/backends/<id>        remove it from the front (admin)\n";
     (void)r;
     return text(c, 200, page);
 }
 
 struct route {
-    const char *path;
+    const char *path;    /* a '*' matches one path segment (1..CTL_FRONT_ID_MAX-1 bytes) */
     const char *methods; /* "GET", "POST", "POST, PUT" */
     int admin;
     int body; /* takes a request body */
@@ -440,7 +487,30 @@ static const struct route routes[] = {
     { "/admin/config", "POST, PUT", 1, 1, h_config },
     { "/v1/shutdown", "POST", 1, 1, h_shutdown },
     { "/admin/shutdown", "POST", 1, 1, h_shutdown },
+    { "/v1/front/backends", "GET, POST", 1, 1, h_front_backends },
+    { "/v1/front/backends/*", "DELETE", 1, 0, h_front_backend },
+    { "/v1/front/backends/*/drain", "POST", 1, 0, h_front_drain },
 };
+
+/* Does @url match @pattern? The segment a '*' matched goes to @arg (NUL-terminated). */
+static int path_match(const char *pattern, const char *url, char *arg, size_t arglen)
+{
+    while (*pattern) {
+        if (*pattern == '*') {
+            size_t n = strcspn(url, "/");
+            if (n == 0 || n >= arglen)
+                return 0;
+            memcpy(arg, url, n);
+            arg[n] = '\0';
+            url += n;
+            pattern++;
+            continue;
+        }
+        if (*pattern++ != *url++)
+            return 0;
+    }
+    return *url == '\0';
+}
 
 static int method_ok(const struct route *rt, const char *method)
 {
@@ -485,11 +555,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 {
     struct req *r = *con_cls;
     const struct route *rt = NULL;
+    char arg[CTL_FRONT_ID_MAX] = "";
     int path_found = 0;
 
     (void)cls, (void)version;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-        if (!strcmp(url, routes[i].path)) {
+        if (path_match(routes[i].path, url, arg, sizeof(arg))) {
             path_found = 1;
             if (method_ok(&routes[i], method)) {
                 rt = &routes[i];
@@ -501,6 +572,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         if (!r)
             return MHD_NO;
         *con_cls = r;
+        r->method = method;
+        memcpy(r->arg, arg, sizeof(arg));
         if (!path_found) {
             r->answered = 1;
             return jerror(c, 404, "no such endpoint (GET / lists them)");
@@ -511,7 +584,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             const char *allow = NULL;
             static const char msg[] = "{\"error\":\"method not allowed\"}\n";
             for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-                if (!strcmp(url, routes[i].path))
+                if (path_match(routes[i].path, url, arg, sizeof(arg)))
                     allow = routes[i].methods;
             r->answered = 1;
             resp = MHD_create_response_from_buffer(sizeof(msg) - 1, (void *)msg,

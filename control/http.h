@@ -13,7 +13,13 @@
  *                                     CONFIG SET on the data plane            admin
  *   POST /v1/shutdown                 final snapshot, then the data plane exits   admin
  * /admin/info, /admin/snapshot, /admin/snapshots, /admin/config (POST or PUT) and
- * /admin/shutdown are the same endpoints.
+ * /admin/shutdown are the same endpoints. Front mode (ctl_front.h; 404 when off):
+ *   GET    /v1/front/backends             the XDP front's service and backends (JSON)  admin
+ *   POST   /v1/front/backends             add one: {"addr", "mac", "base_port", "cores",
+ *                                         "weight", "egress"} (201; 409 if it exists)   admin
+ *   POST   /v1/front/backends/<id>/drain  no new flows to it; established ones stay      admin
+ *   DELETE /v1/front/backends/<id>        out of the Maglev and slot tables, freed       admin
+ * <id>: the backend's IPv4 address or its index.
  *
  * Admin endpoints need "Authorization: Bearer <token>" (401 otherwise; 403 when no token is
  * configured). Bodies over http-body-limit get 413, unknown paths 404, other methods 405 with

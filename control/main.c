@@ -5,10 +5,12 @@
  *   dpcache-control [/path/to/dpcache-control.conf] [--name value ...]
  *
  * The HTTP server runs on its own threads (http.c); the main thread runs the control loop
- * (agent.c) until SIGTERM/SIGINT.
+ * (agent.c) until SIGTERM/SIGINT. In front mode (front-iface) the XDP front is attached before
+ * the HTTP server starts and detached after it stops (ctl_front.h).
  */
 #include "agent.h"
 #include "config.h"
+#include "ctl_front.h"
 #include "http.h"
 #include "metrics.h"
 #include "state.h"
@@ -40,7 +42,10 @@ static void usage(FILE *fp)
         "Examples:\n"
         "  dpcache-control                          # the dpcache on port 6379\n"
         "  dpcache-control --port 7000 --listen 0.0.0.0:9121 --keep 5\n"
-        "  DPCACHE_ADMIN_TOKEN=secret dpcache-control --socket /run/dpcache.sock\n\n");
+        "  DPCACHE_ADMIN_TOKEN=secret dpcache-control --socket /run/dpcache.sock\n"
+        "  dpcache-control --dataplane no --front-iface eth0 --front-vip 10.0.0.100 \\\n"
+        "      --front-backend 10.0.0.2,mac=02:00:00:00:00:02,base-port=7379,cores=4 \\\n"
+        "      --front-backend 10.0.0.3,mac=02:00:00:00:00:03,base-port=7379,cores=4\n\n");
     ctl_config_print_help(fp);
 }
 
@@ -122,6 +127,16 @@ int main(int argc, char **argv)
         log_warn("FATAL CONFIG ERROR: %s", err);
         return 1;
     }
+    if (!cfg.dataplane && !cfg.front_iface[0]) {
+        log_warn("FATAL CONFIG ERROR: dataplane no leaves nothing to do without front-iface");
+        free(token);
+        return 1;
+    }
+    if (!cfg.front_iface[0] && cfg.front_backend[0]) {
+        log_warn("FATAL CONFIG ERROR: front-backend needs front-iface (front mode)");
+        free(token);
+        return 1;
+    }
     if (!token)
         log_notice("no admin token (admin-token-file or DPCACHE_ADMIN_TOKEN): the admin API "
                    "answers 403");
@@ -130,8 +145,14 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     state_init(&cfg);
     metrics_setup(&cfg);
+    if (ctl_front_start(&cfg, err, sizeof(err))) {
+        log_warn("FATAL: front mode: %s", err);
+        free(token);
+        return 1;
+    }
     if (http_start(&cfg, token, err, sizeof(err))) {
         log_warn("FATAL: %s", err);
+        ctl_front_stop();
         free(token);
         return 1;
     }
@@ -141,6 +162,7 @@ int main(int argc, char **argv)
     agent_run(&cfg);
     log_notice("dpcache-control stopping");
     http_stop();
+    ctl_front_stop();
     metrics_teardown();
     ctl_config_free(&cfg);
     return 0;

@@ -4,6 +4,7 @@
 #include "metrics.h"
 
 #include "config.h"
+#include "ctl_front.h"
 #include "info.h"
 #include "json.h"
 #include "resp.h"
@@ -106,9 +107,30 @@ static const char *const mtype_names[] = { "gauge", "counter", "histogram" };
     M(SNAP_LAST_DUR,    "dpcache_snapshot_last_duration_seconds",   GAUGE,   "",                           "Duration of the last snapshot") \
     M(SNAP_LAST_SIZE,   "dpcache_snapshot_last_size_bytes",         GAUGE,   "",                           "Size of the last successful snapshot file") \
     M(CTL_ATTACHED,     "dpcache_control_attached",                 GAUGE,   "",                           "1 while dpcache-control is attached to the data plane's control socket") \
-    M(CTL_READY,        "dpcache_control_ready",                    GAUGE,   "",                           "1 when /readyz answers 200 (attached, not loading, ports up)") \
+    M(CTL_READY,        "dpcache_control_ready",                    GAUGE,   "",                           "1 when /readyz answers 200 (data plane attached, not loading, ports up; in front mode the XDP front attached)") \
     M(CTL_RECONNECTS,   "dpcache_control_reconnects_total",         COUNTER, "",                           "Times dpcache-control attached again after losing the data plane") \
     M(CTL_BUILD,        "dpcache_control_build_info",               GAUGE,   "",                           "dpcache-control version") \
+    M(FRONT_ATTACHED,   "dpcache_front_attached",                   GAUGE,   "",                           "1 while the XDP front is attached to its interface (front mode; label iface)") \
+    M(FRONT_RX_PACKETS, "dpcache_front_rx_packets_total",           COUNTER, "rx_packets",                 "Packets seen by the XDP front") \
+    M(FRONT_RX_BYTES,   "dpcache_front_rx_bytes_total",             COUNTER, "rx_bytes",                   "Bytes seen by the XDP front (frame length)") \
+    M(FRONT_VERDICTS,   "dpcache_front_verdicts_total",             COUNTER, "verdict_",                   "Packets by verdict: tx (XDP_TX), redirect (XDP_REDIRECT), pass (to the kernel), drop") \
+    M(FRONT_PASSED,     "dpcache_front_passed_total",               COUNTER, "pass_",                      "Packets passed to the kernel, by reason (docs/front.md, section 4)") \
+    M(FRONT_DROPPED,    "dpcache_front_dropped_total",              COUNTER, "drop_",                      "Packets dropped, by reason (docs/front.md, section 4)") \
+    M(FRONT_CT_HITS,    "dpcache_front_conntrack_hits_total",       COUNTER, "tcp_ct_hit",                 "TCP packets of a flow found in the connection table") \
+    M(FRONT_CT_MISSES,  "dpcache_front_conntrack_misses_total",     COUNTER, "tcp_ct_miss",                "TCP packets of a flow not in the connection table (placed by Maglev)") \
+    M(FRONT_CT_STALE,   "dpcache_front_conntrack_stale_total",      COUNTER, "tcp_ct_stale",               "TCP packets of a flow whose backend was removed (placed again by Maglev)") \
+    M(FRONT_CT_ADOPTED, "dpcache_front_conntrack_adopted_total",    COUNTER, "tcp_ct_adopted",             "TCP flows found in another CPU's connection-table entry") \
+    M(FRONT_UDP,        "dpcache_front_udp_requests_total",         COUNTER, "udp_",                       "UDP requests steered, by steering (keyed: by the key's slot; keyless: by Maglev on the flow)") \
+    M(FRONT_UDP_TAG,    "dpcache_front_udp_hash_tag_total",         COUNTER, "udp_hash_tag",               "UDP keys whose slot came from a {hash tag}") \
+    M(FRONT_IP_OPTIONS, "dpcache_front_ip_options_total",           COUNTER, "ip_options",                 "VIP packets with IPv4 options (handled)") \
+    M(FRONT_BACKENDS,   "dpcache_front_backends",                   GAUGE,   "",                           "Backends by state (active: takes new flows; draining: established flows only)") \
+    M(FRONT_BE_STATE,   "dpcache_front_backend_state",              GAUGE,   "",                           "1 for the backend's current state (label state: active, draining)") \
+    M(FRONT_BE_PACKETS, "dpcache_front_backend_packets_total",      COUNTER, "",                           "Packets the XDP front forwarded to the backend") \
+    M(FRONT_BE_BYTES,   "dpcache_front_backend_bytes_total",        COUNTER, "",                           "Bytes the XDP front forwarded to the backend (frame length)") \
+    M(FRONT_BE_TCP,     "dpcache_front_backend_tcp_flows_total",    COUNTER, "",                           "TCP flows placed on the backend by Maglev") \
+    M(FRONT_BE_UDP,     "dpcache_front_backend_udp_requests_total", COUNTER, "",                           "UDP requests steered to the backend") \
+    M(FRONT_BE_MAGLEV,  "dpcache_front_backend_maglev_entries",     GAUGE,   "",                           "Positions the backend holds in the Maglev table (of 65537)") \
+    M(FRONT_BE_SLOTS,   "dpcache_front_backend_slots",              GAUGE,   "",                           "Hash slots the backend holds in the slot table (of 16384)") \
     M(SCRAPES,          "redis_exporter_scrapes_total",             COUNTER, "",                           "Current total redis scrapes.") \
     M(SCRAPE_DURATION,  "redis_exporter_last_scrape_duration_seconds", GAUGE, "",                          "The last scrape duration.") \
     M(SCRAPE_ERROR,     "redis_exporter_last_scrape_error",         GAUGE,   "",                           "The last scrape error status.")
@@ -313,6 +335,7 @@ struct scrape {
     struct json *port_doc[MAX_PORTS];
     const struct json *port_stats[MAX_PORTS];
     int port_up[MAX_PORTS];
+    struct ctl_front_sample *front; /* front mode: its counters; NULL otherwise */
     char err[256];
 };
 
@@ -400,6 +423,8 @@ static void scrape_dp(struct scrape *s)
     double dbs = 16;
 
     s->cfg_maxclients = s->cfg_maxmemory = NAN;
+    if (mcfg && !mcfg->dataplane)
+        return; /* front node: no data plane to ask */
     if (!s->v.attached) {
         snprintf(s->err, sizeof(s->err), "the data plane is not attached");
         return;
@@ -461,8 +486,21 @@ static void scrape_tel(struct scrape *s)
     json_free(doc);
 }
 
+static void scrape_front(struct scrape *s)
+{
+    if (!ctl_front_enabled())
+        return;
+    s->front = malloc(sizeof(*s->front));
+    if (s->front && ctl_front_sample(s->front)) {
+        snprintf(s->err, sizeof(s->err), "the XDP front's maps could not be read");
+        free(s->front);
+        s->front = NULL;
+    }
+}
+
 static void scrape_free(struct scrape *s)
 {
+    free(s->front);
     free(s->info);
     for (int i = 0; i < s->ncores; i++)
         json_free(s->core_doc[i]);
@@ -593,7 +631,82 @@ static void render_latency(struct out *o, const struct scrape *s)
 
 static int ready(const struct ctl_view *v)
 {
-    return v->attached && !v->loading && v->ports_up == v->ports_total;
+    return state_ready(v, NULL, 0);
+}
+
+/* ---- the XDP front's series (front mode) ---- */
+
+#define LB_NAME_ROW(id, name, help) name,
+static const char *const lb_names[LB_CNT__COUNT] = { LB_COUNTERS(LB_NAME_ROW) };
+#undef LB_NAME_ROW
+
+/* The front family counter @k of LB_COUNTERS belongs to: a family whose source is the counter's
+ * name, else one whose source ends in '_' and prefixes it (the rest of the name is then the
+ * label value in *@lv). -1 if none. */
+static int front_family(unsigned k, const char **lv)
+{
+    *lv = NULL;
+    for (int id = MID_FRONT_RX_PACKETS; id <= MID_FRONT_IP_OPTIONS; id++)
+        if (!strcmp(fams[id].src, lb_names[k]))
+            return id;
+    for (int id = MID_FRONT_RX_PACKETS; id <= MID_FRONT_IP_OPTIONS; id++) {
+        size_t l = strlen(fams[id].src);
+        if (l && fams[id].src[l - 1] == '_' && !strncmp(fams[id].src, lb_names[k], l)) {
+            *lv = lb_names[k] + l;
+            return id;
+        }
+    }
+    return -1;
+}
+
+static void render_front(struct out *o, const struct ctl_front_sample *f, enum metric_id id)
+{
+    const char *lv, *lk = id == MID_FRONT_VERDICTS ? "verdict"
+                          : id == MID_FRONT_UDP    ? "steering"
+                                                   : "reason";
+    uint32_t by_state[3] = { 0 };
+
+    switch (id) {
+    case MID_FRONT_ATTACHED: sample(o, id, f->attached, "iface", f->iface, NULL); return;
+    case MID_FRONT_BACKENDS:
+        for (uint32_t i = 0; i < f->n; i++)
+            if (f->be[i].state < 3)
+                by_state[f->be[i].state]++;
+        sample(o, id, by_state[LB_BE_ACTIVE], "state", "active", NULL);
+        sample(o, id, by_state[LB_BE_DRAINING], "state", "draining", NULL);
+        return;
+    default: break;
+    }
+    if (id >= MID_FRONT_BE_STATE) {
+        for (uint32_t i = 0; i < f->n; i++) {
+            const struct ctl_front_backend *b = &f->be[i];
+            double v = 0;
+            switch (id) {
+            case MID_FRONT_BE_STATE:
+                sample(o, id, b->state == LB_BE_ACTIVE, "backend", b->addr, "state", "active",
+                       NULL);
+                sample(o, id, b->state == LB_BE_DRAINING, "backend", b->addr, "state", "draining",
+                       NULL);
+                continue;
+            case MID_FRONT_BE_PACKETS: v = (double)b->stats.packets; break;
+            case MID_FRONT_BE_BYTES: v = (double)b->stats.bytes; break;
+            case MID_FRONT_BE_TCP: v = (double)b->stats.tcp_new; break;
+            case MID_FRONT_BE_UDP: v = (double)b->stats.udp_requests; break;
+            case MID_FRONT_BE_MAGLEV: v = b->maglev_entries; break;
+            case MID_FRONT_BE_SLOTS: v = b->slots; break;
+            default: continue;
+            }
+            sample(o, id, v, "backend", b->addr, NULL);
+        }
+        return;
+    }
+    for (unsigned k = 0; k < LB_CNT__COUNT; k++)
+        if (front_family(k, &lv) == (int)id) {
+            if (lv)
+                sample(o, id, (double)f->counters[k], lk, lv, NULL);
+            else
+                sample(o, id, (double)f->counters[k], NULL);
+        }
 }
 
 static void render(struct out *o, struct scrape *s)
@@ -609,6 +722,15 @@ static void render(struct out *o, struct scrape *s)
         if (((id == MID_RDB_LAST_DUR_Q || id == MID_RDB_SAVES_Q) && !mcfg->exporter_quirks) ||
             ((id == MID_RDB_LAST_DUR || id == MID_RDB_SAVES) && mcfg->exporter_quirks))
             continue;
+        /* a front node without a data plane: no redis_* / data-plane / snapshot series */
+        if (!mcfg->dataplane &&
+            (id <= MID_SNAP_LAST_SIZE || id == MID_CTL_ATTACHED || id == MID_CTL_RECONNECTS))
+            continue;
+        if (id >= MID_FRONT_ATTACHED && id <= MID_FRONT_BE_SLOTS) {
+            if (s->front)
+                render_front(o, s->front, (enum metric_id)id);
+            continue;
+        }
         /* plain INFO fields */
         if (f->src[0] && id < MID_CORE_KEYS) {
             if (up && info_num(s, f->src, &x))
@@ -753,6 +875,7 @@ int metrics_render(char **out, size_t *len)
     state_copy(&s->v);
     scrape_dp(s);
     scrape_tel(s);
+    scrape_front(s);
     scrapes++;
     last_duration = now_s() - t0;
     render(&o, s);

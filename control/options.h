@@ -2,7 +2,8 @@
  * options.h - every dpcache-control option, declared once.
  *
  * CO(field, "name", type, "default", min, max, "description")
- *   type  CO_STR, CO_INT (integer in [min, max]), CO_BOOL (yes/no).
+ *   type  CO_STR, CO_INT (integer in [min, max]), CO_BOOL (yes/no), CO_LIST (repeatable:
+ *         each occurrence appends its whitespace-separated items, an empty value clears).
  *
  * The table drives the command line (--name value), the config file ("name value" lines,
  * '#' comments), --help and the options table of docs/operations.md. An empty string default
@@ -31,15 +32,24 @@
     CO(reconnect_ms,      "reconnect-interval-ms",CO_INT,  "500",   10, 60000, "wait between attempts to reach the data plane") \
     CO(io_timeout_ms,     "io-timeout-ms",        CO_INT,  "10000", 100, 600000, "a data plane that does not answer a command within this time is considered gone") \
     CO(exporter_quirks,   "metrics-exporter-quirks", CO_BOOL, "no", 0, 0, "export redis_rdb_saves_total as a gauge and redis_rdb_last_bgsave_duration_sec exactly as redis_exporter does (promtool check metrics then complains); no: a counter and ..._duration_seconds") \
-    CO(loglevel,          "loglevel",             CO_STR,  "notice",0, 0, "log verbosity: debug, verbose, notice, warning, nothing")
+    CO(loglevel,          "loglevel",             CO_STR,  "notice",0, 0, "log verbosity: debug, verbose, notice, warning, nothing") \
+    CO(dataplane,         "dataplane",            CO_BOOL, "yes",   0, 0, "attach to a dpcache data plane (snapshots, redis_* metrics); no: front mode alone, as on a front node (needs front-iface)") \
+    CO(front_iface,       "front-iface",          CO_STR,  "",      0, 0, "front mode: the network interface the XDP front is attached to; dpcache-control then owns its backend set (docs/front.md); empty: off") \
+    CO(front_mode,        "front-mode",           CO_STR,  "auto",  0, 0, "front mode: XDP attach mode: auto (the kernel's choice), native (driver mode) or generic (also skb: skb mode, any device)") \
+    CO(front_vip,         "front-vip",            CO_STR,  "",      0, 0, "front mode: the service IPv4 address; the backends own it (direct server return)") \
+    CO(front_tcp_port,    "front-tcp-port",       CO_INT,  "6379",  0, 65535, "front mode: TCP service port, balanced by Maglev with a connection table (0: TCP passes untouched)") \
+    CO(front_udp_port,    "front-udp-port",       CO_INT,  "6379",  0, 65535, "front mode: UDP service port, requests steered by key to the owner node and core (0: UDP passes untouched)") \
+    CO(front_backend,     "front-backend",        CO_LIST, "",      0, 0, "front mode: a backend 'ADDR,mac=M,base-port=P[,cores=C][,weight=W][,egress=IF]' (dpcache-front add's fields); repeat it for each; the set applied at start, then changed through /v1/front/backends") \
+    CO(front_pin_dir,     "front-pin-dir",        CO_STR,  "",      0, 0, "front mode: bpffs directory of the front's maps and link, reused by the next start (connections survive a restart); empty: /sys/fs/bpf/dpcache/<front-iface>")
 /* clang-format on */
 
-enum co_type { CO_STR, CO_INT, CO_BOOL };
+enum co_type { CO_STR, CO_INT, CO_BOOL, CO_LIST };
 
 struct ctl_config {
 #define CO_FIELD_CO_STR                 char *
 #define CO_FIELD_CO_INT                 long long
 #define CO_FIELD_CO_BOOL                int
+#define CO_FIELD_CO_LIST                char * /* items separated by whitespace */
 #define CO_FIELD(f, n, t, d, mn, mx, h) CO_FIELD_##t f;
     CTL_OPTIONS(CO_FIELD)
 #undef CO_FIELD

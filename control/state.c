@@ -3,7 +3,11 @@
  */
 #include "state.h"
 
+#include "config.h"
+#include "ctl_front.h"
+
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -69,4 +73,32 @@ void state_request_shutdown(void)
     ctl_state.req_shutdown = 1;
     pthread_cond_broadcast(&ctl_state.cv);
     pthread_mutex_unlock(&ctl_state.mu);
+}
+
+int state_ready(const struct ctl_view *v, char *why, size_t len)
+{
+    char buf[256];
+    const struct ctl_config *cfg = ctl_state.cfg;
+
+    if (!why) {
+        why = buf;
+        len = sizeof(buf);
+    }
+    if (!cfg || cfg->dataplane) {
+        if (!v->attached) {
+            snprintf(why, len, "the data plane is not attached");
+            return 0;
+        }
+        if (v->loading) {
+            snprintf(why, len, "the data plane is loading a snapshot");
+            return 0;
+        }
+        if (v->ports_up != v->ports_total) {
+            snprintf(why, len, "%d of %d ports have link", v->ports_up, v->ports_total);
+            return 0;
+        }
+    }
+    if (cfg && cfg->front_iface[0] && !ctl_front_ready(why, len))
+        return 0;
+    return 1;
 }

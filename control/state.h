@@ -9,6 +9,7 @@
 #define CTL_STATE_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ctl_config;
@@ -81,5 +82,12 @@ int state_wait_snapshot(uint64_t gen, int timeout_ms, struct ctl_view *out);
 
 /* state_request_shutdown: final snapshot (if configured) then CTL.SHUTDOWN. */
 void state_request_shutdown(void);
+
+/**
+ * state_ready: what /readyz answers. With a data plane (option dataplane yes): attached, not
+ * loading, every DPDK port has link; in front mode: the XDP front attached to front-iface.
+ * Returns 1 when ready, else 0 with the reason in @why (NULL: not wanted).
+ */
+int state_ready(const struct ctl_view *v, char *why, size_t len);
 
 #endif

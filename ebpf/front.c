@@ -339,6 +339,17 @@ int front_attach(struct front *f, int ifindex, enum front_xdp_mode mode)
     return err;
 }
 
+int front_attached_ifindex(struct front *f)
+{
+    __u32 ifindex = 0;
+    int err;
+
+    if (f->link_fd < 0)
+        return 0;
+    err = link_ifindex(f->link_fd, &ifindex);
+    return err ? err : (int)ifindex;
+}
+
 int front_detach(struct front *f)
 {
     char path[PATH_MAX] = "";
@@ -608,6 +619,11 @@ static int if_mac(int ifindex, __u8 mac[6])
         memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
     close(s);
     return err;
+}
+
+int front_if_mac(int ifindex, uint8_t mac[6])
+{
+    return if_mac(ifindex, mac);
 }
 
 static int backend_find(const struct lb_backend *bes, struct in_addr addr)

@@ -23,6 +23,7 @@
 #define DPCACHE_FRONT_H
 
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lb_shared.h"
@@ -92,6 +93,10 @@ int front_prog_fd(const struct front *f);
  * (-EOPNOTSUPP: native mode not supported by the driver; -EBUSY: other XDP program there).
  */
 int front_attach(struct front *f, int ifindex, enum front_xdp_mode mode);
+
+/* front_attached_ifindex: the interface this handle's link holds the program on: > 0 while
+ * attached, 0 when the handle has no link or the link's device went away, or -errno. */
+int front_attached_ifindex(struct front *f);
 
 /* front_detach: removes the program from its interface and deletes the link pin.
  * Returns 0, -ENOENT when not attached, or -errno. */
@@ -165,6 +170,53 @@ int front_conntrack_flush(struct front *f);
 /* front_counter_name / front_counter_help: from LB_COUNTERS; NULL when id >= LB_CNT__COUNT. */
 const char *front_counter_name(unsigned int id);
 const char *front_counter_help(unsigned int id);
+
+/* ---------------------------------------------------------------------------------------------
+ * Text forms (front_parse.c), shared by dpcache-front and dpcache-control so both take the same
+ * fields with the same checks. Pure except where noted; any thread.
+ *
+ * A backend as text: "ADDR,mac=M,base-port=P[,cores=C][,weight=W][,egress=IF][,src-mac=M]",
+ * fields in any order ("addr=ADDR" works too), at most FRONT_SPEC_TEXT_MAX bytes. The names
+ * are dpcache-front add's options; '_' may replace '-' (JSON keys: base_port, src_mac).
+ */
+#define FRONT_SPEC_TEXT_MAX 512
+
+/* front_parse_mode: "auto", "native" (or "drv"), "generic" (or "skb") -> @mode. 0 or -EINVAL. */
+int front_parse_mode(const char *s, enum front_xdp_mode *mode);
+
+/* front_mode_name: "auto", "native" or "generic". */
+const char *front_mode_name(enum front_xdp_mode mode);
+
+/* front_parse_mac: "aa:bb:cc:dd:ee:ff" -> @mac. 0 or -EINVAL. */
+int front_parse_mac(const char *s, uint8_t mac[6]);
+
+/* front_state_name: "active", "draining" or "empty" for an LB_BE_* state. */
+const char *front_state_name(uint8_t state);
+
+/* front_if_mac: the MAC address of interface @ifindex (the caller's network namespace), as
+ * front_backend_add takes for a spec without src_mac. 0 or -errno. */
+int front_if_mac(int ifindex, uint8_t mac[6]);
+
+/* front_backend_spec_init: an empty spec with the defaults: weight 1, 1 core, no egress. */
+void front_backend_spec_init(struct front_backend_spec *spec);
+
+/*
+ * front_backend_spec_set: sets the field @name (addr, mac, base-port, cores, weight, egress,
+ * src-mac) from @value. egress is an interface name, resolved in the caller's network namespace.
+ * Returns 0; -EINVAL (bad value), -ENOENT (unknown field), -ENODEV (no such interface), each
+ * with a message in @err naming the field and its limit.
+ */
+int front_backend_spec_set(struct front_backend_spec *spec, const char *name, const char *value,
+                           char *err, size_t errlen);
+
+/* front_backend_spec_check: the spec is complete (addr, mac, base-port) and in range (what
+ * front_backend_add checks). 0 or -EINVAL with a message in @err. */
+int front_backend_spec_check(const struct front_backend_spec *spec, char *err, size_t errlen);
+
+/* front_backend_spec_parse: a backend as text (above) -> @spec, checked. 0 or a negative errno
+ * of front_backend_spec_set/_check, with a message in @err. */
+int front_backend_spec_parse(const char *text, struct front_backend_spec *spec, char *err,
+                             size_t errlen);
 
 /* front_destroy: closes the handle and sets *fp to NULL; NULL or *fp == NULL is a no-op.
  * A pinned link keeps the program attached and pinned maps stay; without a pin directory the

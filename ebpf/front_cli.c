@@ -88,19 +88,23 @@ static const struct option long_opts[] = {
     { NULL, 0, NULL, 0 },
 };
 
+/* Backend fields of `add` (--addr, --mac, --base-port, --cores, --weight, --egress), kept as
+ * text: front_backend_spec_set parses them after entering the netns (egress is a name there). */
+#define CLI_BE_FIELDS 6
+
 /* Parsed command line; "have_*" mark options that were given. */
 struct cli {
     const char *cmd;
     const char *ifname;
     const char *netns;
-    const char *egress;
     char pin_dir[PATH_MAX - 64];
     enum front_xdp_mode mode;
     struct in_addr vip, addr;
-    int have_vip, have_addr, have_mac, have_auto;
+    int have_vip, have_addr, have_auto;
     int default_pin_dir; /* pin_dir derived from --netns/--ifname, not given */
-    uint8_t mac[6];
-    unsigned long tcp_port, udp_port, base_port, cores, weight, first, last;
+    const char *be_name[CLI_BE_FIELDS], *be_value[CLI_BE_FIELDS];
+    int n_be;
+    unsigned long tcp_port, udp_port, first, last;
 };
 
 static void usage(void)
@@ -132,29 +136,13 @@ static int parse_ipv4(const char *s, struct in_addr *out)
     return inet_pton(AF_INET, s, out) == 1 ? 0 : -EINVAL;
 }
 
-static int parse_mac(const char *s, uint8_t mac[6])
+/* Records a backend field of `add` (the option's name is the field's name). */
+static int be_field(struct cli *c, const char *name, const char *value)
 {
-    unsigned int b[6];
-    char tail;
-
-    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) !=
-        6)
+    if (c->n_be == CLI_BE_FIELDS)
         return -EINVAL;
-    for (int i = 0; i < 6; i++)
-        mac[i] = (uint8_t)b[i];
-    return 0;
-}
-
-static int parse_mode(const char *s, enum front_xdp_mode *mode)
-{
-    if (!strcmp(s, "auto"))
-        *mode = FRONT_XDP_AUTO;
-    else if (!strcmp(s, "generic"))
-        *mode = FRONT_XDP_GENERIC;
-    else if (!strcmp(s, "native"))
-        *mode = FRONT_XDP_NATIVE;
-    else
-        return -EINVAL;
+    c->be_name[c->n_be] = name;
+    c->be_value[c->n_be++] = value;
     return 0;
 }
 
@@ -165,7 +153,7 @@ static const char *const commands[] = {
 static int parse_args(int argc, char **argv, struct cli *c)
 {
     const char *pin_dir = NULL;
-    int opt, err = -EINVAL;
+    int opt, li = 0, err = -EINVAL;
 
     if (argc < 2)
         return -EINVAL;
@@ -175,15 +163,13 @@ static int parse_args(int argc, char **argv, struct cli *c)
             err = 0;
     if (err)
         return err;
-    c->weight = 1;
-    c->cores = 1;
     optind = 2;
-    while (!err && (opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+    while (!err && (opt = getopt_long(argc, argv, "", long_opts, &li)) != -1) {
         switch (opt) {
         case CMD_LINE_OPT_IFNAME_NUM: c->ifname = optarg; break;
         case CMD_LINE_OPT_NETNS_NUM: c->netns = optarg; break;
         case CMD_LINE_OPT_PIN_DIR_NUM: pin_dir = optarg; break;
-        case CMD_LINE_OPT_MODE_NUM: err = parse_mode(optarg, &c->mode); break;
+        case CMD_LINE_OPT_MODE_NUM: err = front_parse_mode(optarg, &c->mode); break;
         case CMD_LINE_OPT_VIP_NUM:
             err = parse_ipv4(optarg, &c->vip);
             c->have_vip = 1;
@@ -193,15 +179,14 @@ static int parse_args(int argc, char **argv, struct cli *c)
         case CMD_LINE_OPT_ADDR_NUM:
             err = parse_ipv4(optarg, &c->addr);
             c->have_addr = 1;
+            if (!err)
+                err = be_field(c, long_opts[li].name, optarg);
             break;
         case CMD_LINE_OPT_MAC_NUM:
-            err = parse_mac(optarg, c->mac);
-            c->have_mac = 1;
-            break;
-        case CMD_LINE_OPT_BASE_PORT_NUM: err = parse_ulong(optarg, 65535, &c->base_port); break;
-        case CMD_LINE_OPT_CORES_NUM: err = parse_ulong(optarg, LB_CORES_MAX, &c->cores); break;
-        case CMD_LINE_OPT_WEIGHT_NUM: err = parse_ulong(optarg, LB_WEIGHT_MAX, &c->weight); break;
-        case CMD_LINE_OPT_EGRESS_NUM: c->egress = optarg; break;
+        case CMD_LINE_OPT_BASE_PORT_NUM:
+        case CMD_LINE_OPT_CORES_NUM:
+        case CMD_LINE_OPT_WEIGHT_NUM:
+        case CMD_LINE_OPT_EGRESS_NUM: err = be_field(c, long_opts[li].name, optarg); break;
         case CMD_LINE_OPT_FIRST_NUM: err = parse_ulong(optarg, LB_SLOTS - 1, &c->first); break;
         case CMD_LINE_OPT_LAST_NUM: err = parse_ulong(optarg, LB_SLOTS - 1, &c->last); break;
         case CMD_LINE_OPT_AUTO_NUM: c->have_auto = 1; break;
@@ -244,15 +229,6 @@ static int enter_netns(const char *name)
         err = -errno;
     close(fd);
     return err;
-}
-
-static const char *state_name(uint8_t state)
-{
-    switch (state) {
-    case LB_BE_ACTIVE: return "active";
-    case LB_BE_DRAINING: return "draining";
-    default: return "empty";
-    }
 }
 
 static void print_addr(const char *key, uint32_t addr_be)
@@ -322,8 +298,8 @@ static int cmd_stats(struct front *f, const struct cli *c)
         print_mac("src_mac", b->be.src_mac);
         printf(",\"state\":\"%s\",\"weight\":%u,\"base_port\":%u,\"cores\":%u,"
                "\"egress_ifindex\":%u,\"gen\":%u,\"maglev_entries\":%u,\"slots\":%u,",
-               state_name(b->be.state), b->be.weight, b->be.base_port, b->be.ncores, b->be.ifindex,
-               b->be.gen, b->maglev_entries, b->slots);
+               front_state_name(b->be.state), b->be.weight, b->be.base_port, b->be.ncores,
+               b->be.ifindex, b->be.gen, b->maglev_entries, b->slots);
         print_slot_ranges(slots, b->index);
         printf(",\"packets\":%llu,\"bytes\":%llu,\"tcp_new\":%llu,\"udp_requests\":%llu}",
                (unsigned long long)b->stats.packets, (unsigned long long)b->stats.bytes,
@@ -356,23 +332,21 @@ static int cmd_attach(const struct cli *c, int ifindex)
     return err;
 }
 
+/* The backend of `add`, checked by the library shared with dpcache-control (front.h). */
 static int cmd_add(struct front *f, const struct cli *c)
 {
     struct front_backend_spec spec;
-    int idx;
+    char msg[256];
+    int idx = 0;
 
-    if (!c->have_addr || !c->have_mac || !c->base_port)
-        return -EINVAL;
-    memset(&spec, 0, sizeof(spec));
-    spec.addr = c->addr;
-    memcpy(spec.mac, c->mac, 6);
-    spec.weight = (uint16_t)c->weight;
-    spec.base_port = (uint16_t)c->base_port;
-    spec.ncores = (uint16_t)c->cores;
-    if (c->egress) {
-        spec.egress_ifindex = (int)if_nametoindex(c->egress);
-        if (!spec.egress_ifindex)
-            return -ENODEV;
+    front_backend_spec_init(&spec);
+    for (int i = 0; i < c->n_be && !idx; i++)
+        idx = front_backend_spec_set(&spec, c->be_name[i], c->be_value[i], msg, sizeof(msg));
+    if (!idx)
+        idx = front_backend_spec_check(&spec, msg, sizeof(msg));
+    if (idx) {
+        fprintf(stderr, "dpcache-front add: %s\n", msg);
+        return idx;
     }
     idx = front_backend_add(f, &spec);
     if (idx >= 0)

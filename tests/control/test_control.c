@@ -249,6 +249,17 @@ static void test_config(void **state)
     assert_string_equal(cfg.save, "900 1 300 10");
     assert_int_equal(cfg.keep, 5);
     assert_int_equal(cfg.shutdown_snapshot, 0);
+    { /* a repeatable option appends; an empty value clears */
+        char *rep[] = { "--front-backend", "a",      "b", "--front-backend", "c",
+                        "--front-mode",    "generic" };
+        assert_string_equal(cfg.front_backend, "");
+        assert_int_equal(ctl_config_load_args(&cfg, 7, rep, err, sizeof(err)), 0);
+        assert_string_equal(cfg.front_backend, "a b\nc");
+        assert_string_equal(cfg.front_mode, "generic");
+        assert_int_equal(ctl_config_set(&cfg, "front-backend", "", err, sizeof(err)), 0);
+        assert_string_equal(cfg.front_backend, "");
+        assert_int_equal(cfg.dataplane, 1);
+    }
     assert_int_equal(ctl_config_load_args(&cfg, 2, bad1, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "keep"));
     assert_int_equal(ctl_config_load_args(&cfg, 2, bad2, err, sizeof(err)), -1);

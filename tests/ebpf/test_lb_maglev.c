@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
+#include <net/if.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -415,6 +416,76 @@ static void test_bad_specs(void **state)
     front_destroy(&f);
 }
 
+/* The text forms shared by dpcache-front and dpcache-control (front_parse.c): every field,
+ * free order, '_' for '-', defaults, and each refusal with a message naming the field or limit. */
+static void test_spec_text(void **state)
+{
+#define GOOD "10.2.0.9,mac=02:00:00:00:00:09,base-port=7100"
+    static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 9 };
+    static const struct {
+        const char *text;
+        int rc;
+        const char *word; /* in the message */
+    } bad[] = {
+        { "10.2.0.9,base-port=7100", -EINVAL, "mac" },
+        { "10.2.0.9,mac=02:00:00:00:00:09", -EINVAL, "base-port" },
+        { "mac=02:00:00:00:00:09,base-port=7100", -EINVAL, "addr" },
+        { "10.2.0.300,mac=02:00:00:00:00:09,base-port=7100", -EINVAL, "addr" },
+        { "0.0.0.0,mac=02:00:00:00:00:09,base-port=7100", -EINVAL, "addr" },
+        { GOOD ",weight=10001", -EINVAL, "LB_WEIGHT_MAX" },
+        { GOOD ",weight=0", -EINVAL, "weight" },
+        { GOOD ",weight=-1", -EINVAL, "weight" },
+        { GOOD ",weight=1x", -EINVAL, "weight" },
+        { GOOD ",cores=16385", -EINVAL, "LB_CORES_MAX" },
+        { "10.2.0.9,mac=02:00:00:00:00:09,base-port=65535,cores=2", -EINVAL, "65535" },
+        { "10.2.0.9,mac=02:00:00:00:00:09,base-port=65536", -EINVAL, "base-port" },
+        { GOOD ",egress=nosuchif0", -ENODEV, "egress" },
+        { GOOD ",colour=red", -ENOENT, "unknown backend field" },
+        { "10.2.0.9,mac=02:00:00:00:00,base-port=7100", -EINVAL, "mac" },
+        { "10.2.0.9,7100", -EINVAL, "name=value" },
+    };
+    struct front_backend_spec s;
+    enum front_xdp_mode m;
+    char err[256], big[FRONT_SPEC_TEXT_MAX + 16];
+
+    (void)state;
+    assert_int_equal(front_backend_spec_parse(GOOD ",cores=3,weight=5", &s, err, sizeof(err)), 0);
+    assert_int_equal(s.addr.s_addr, be_addr(8).s_addr);
+    assert_memory_equal(s.mac, mac, 6);
+    assert_int_equal(s.base_port, 7100);
+    assert_int_equal(s.ncores, 3);
+    assert_int_equal(s.weight, 5);
+    assert_int_equal(s.egress_ifindex, 0);
+    assert_int_equal(front_backend_spec_parse("weight=2,base_port=1,addr=10.2.0.9,egress=lo,"
+                                              "mac=02:00:00:00:00:09",
+                                              &s, err, sizeof(err)),
+                     0);
+    assert_int_equal(s.weight, 2);
+    assert_int_equal(s.ncores, 1);
+    assert_int_equal(s.base_port, 1);
+    assert_int_equal(s.egress_ifindex, (int)if_nametoindex("lo"));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        if (front_backend_spec_parse(bad[i].text, &s, err, sizeof(err)) != bad[i].rc ||
+            !strstr(err, bad[i].word))
+            fail_msg("'%s': want %d with '%s', got '%s'", bad[i].text, bad[i].rc, bad[i].word, err);
+    }
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(front_backend_spec_parse(big, &s, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "FRONT_SPEC_TEXT_MAX"));
+
+    assert_int_equal(front_parse_mode("skb", &m), 0);
+    assert_int_equal(m, FRONT_XDP_GENERIC);
+    assert_string_equal(front_mode_name(m), "generic");
+    assert_int_equal(front_parse_mode("native", &m), 0);
+    assert_string_equal(front_mode_name(m), "native");
+    assert_int_equal(front_parse_mode("auto", &m), 0);
+    assert_string_equal(front_mode_name(m), "auto");
+    assert_int_equal(front_parse_mode("xdp", &m), -EINVAL);
+#undef GOOD
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +497,7 @@ int main(void)
         cmocka_unit_test(test_index_reuse),
         cmocka_unit_test(test_ct_cross_cpu),
         cmocka_unit_test(test_bad_specs),
+        cmocka_unit_test(test_spec_text),
     };
 
     if (geteuid() != 0) {

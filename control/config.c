@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include "cliargs/cliargs.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -188,43 +190,19 @@ int ctl_config_load_file(struct ctl_config *cfg, const char *path, char *err, si
 
 int ctl_config_load_args(struct ctl_config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
-    int i = 0;
+    int i = 0, r;
+    const char *name;
+    char value[CLIARGS_VALUE_MAX];
 
     if (argc > 0 && strncmp(argv[0], "--", 2) != 0) {
         if (ctl_config_load_file(cfg, argv[0], err, errlen))
             return -1;
         i = 1;
     }
-    while (i < argc) {
-        const char *name = argv[i];
-        char value[4096];
-        size_t vl = 0;
-
-        if (strncmp(name, "--", 2) != 0 || name[2] == '\0') {
-            snprintf(err, errlen, "unexpected argument '%s': options are --name value", name);
-            return -1;
-        }
-        name += 2;
-        i++;
-        value[0] = '\0';
-        /* the value is every following word up to the next --option (save 900 1 300 10) */
-        while (i < argc && !(argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2])) {
-            size_t l = strlen(argv[i]);
-            if (vl + l + 2 > sizeof(value)) {
-                snprintf(err, errlen, "value of --%s too long", name);
-                return -1;
-            }
-            if (vl)
-                value[vl++] = ' ';
-            memcpy(value + vl, argv[i], l);
-            vl += l;
-            value[vl] = '\0';
-            i++;
-        }
+    while ((r = cliargs_next(argc, argv, &i, &name, value, sizeof(value), err, errlen)) > 0)
         if (ctl_config_set(cfg, name, value, err, errlen))
             return -1;
-    }
-    return 0;
+    return r;
 }
 
 void ctl_config_print_help(FILE *fp)

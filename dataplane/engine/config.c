@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "../core/log.h"
+#include "cliargs/cliargs.h"
 #include "../core/util.h"
 #include "../resp/parse.h"
 
@@ -354,43 +355,19 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 
 int config_load_args(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
 {
-    int i = 0;
+    int i = 0, r;
+    const char *name;
+    char value[CLIARGS_VALUE_MAX];
 
     if (argc > 0 && strncmp(argv[0], "--", 2) != 0) {
         if (config_load_file(cfg, argv[0], err, errlen))
             return -1;
         i = 1;
     }
-    while (i < argc) {
-        const char *name = argv[i];
-        char value[4096];
-        size_t vl = 0;
-
-        if (strncmp(name, "--", 2) != 0 || name[2] == '\0') {
-            snprintf(err, errlen, "unexpected argument '%s': options are --name value", name);
-            return -1;
-        }
-        name += 2;
-        i++;
-        value[0] = '\0';
-        /* the value is every following word up to the next --option */
-        while (i < argc && !(argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2])) {
-            size_t l = strlen(argv[i]);
-            if (vl + l + 2 > sizeof(value)) {
-                snprintf(err, errlen, "value of --%s too long", name);
-                return -1;
-            }
-            if (vl)
-                value[vl++] = ' ';
-            memcpy(value + vl, argv[i], l);
-            vl += l;
-            value[vl] = '\0';
-            i++;
-        }
+    while ((r = cliargs_next(argc, argv, &i, &name, value, sizeof(value), err, errlen)) > 0)
         if (set_or_explain(cfg, name, value, err, errlen, ""))
             return -1;
-    }
-    return 0;
+    return r;
 }
 
 void config_print_help(FILE *fp)

@@ -1134,7 +1134,10 @@ def sc_unknown(p):
     p.c("", "a")
     p.c("bad\r\nname", "x")
     p.c("OBJECTX", "ENCODING", "k")
-    p.c("GET\x00", "k")
+    # Not compared: a command name with a NUL ("GET\x00"). Redis hashes all of the name's bytes
+    # but compares names with strcasecmp, which stops at the NUL, so it runs GET only when the
+    # two names happen to share a bucket under its random hash seed: its answer changes from
+    # one redis-server start to the next. dpcache always says unknown command (docs/protocol.md).
 
 
 def sc_strings(p):

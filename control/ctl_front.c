@@ -38,20 +38,6 @@ static void addr_str(uint32_t addr_be, char out[16])
         snprintf(out, 16, "?");
 }
 
-static void put_str(struct sbuf *b, const char *s)
-{
-    size_t n = json_escape(s, NULL, 0);
-    char *e = malloc(n + 1);
-
-    if (!e) {
-        b->oom = 1;
-        return;
-    }
-    json_escape(s, e, n + 1);
-    sb_put(b, e, n);
-    free(e);
-}
-
 static void put_mac(struct sbuf *b, const char *key, const uint8_t *m)
 {
     sb_printf(b, ",\"%s\":\"%02x:%02x:%02x:%02x:%02x:%02x\"", key, m[0], m[1], m[2], m[3], m[4],
@@ -71,7 +57,7 @@ static void put_backend(struct sbuf *b, const struct front_backend_info *bi)
     sb_printf(b, ",\"weight\":%u,\"base_port\":%u,\"cores\":%u,\"egress\":", bi->be.weight,
               bi->be.base_port, bi->be.ncores);
     if (bi->be.ifindex && if_indextoname(bi->be.ifindex, ifn))
-        put_str(b, ifn);
+        sb_put_json(b, ifn);
     else if (bi->be.ifindex)
         sb_printf(b, "\"ifindex %u\"", bi->be.ifindex);
     else
@@ -454,10 +440,10 @@ int ctl_front_list(struct sbuf *out, char *err, size_t errlen)
         return 500;
     addr_str(st->config.vip_be, vip);
     sb_printf(out, "{\"iface\":");
-    put_str(out, f_iface);
+    sb_put_json(out, f_iface);
     sb_printf(out, ",\"mode\":\"%s\",\"attached\":%s,\"pin_dir\":", front_mode_name(f_mode),
               attached ? "true" : "false");
-    put_str(out, f_pin);
+    sb_put_json(out, f_pin);
     sb_printf(out, ",\"vip\":\"%s\",\"tcp_port\":%u,\"udp_port\":%u,\"slots\":\"%s\",", vip,
               ntohs(st->config.tcp_port_be), ntohs(st->config.udp_port_be),
               st->config.flags & LB_CFG_F_SLOTS_MANUAL ? "manual" : "auto");

@@ -68,14 +68,10 @@ static enum MHD_Result text(struct MHD_Connection *c, unsigned status, const cha
 static enum MHD_Result jerror(struct MHD_Connection *c, unsigned status, const char *msg)
 {
     struct sbuf b = { 0 };
-    size_t n = json_escape(msg, NULL, 0);
-    char *e = malloc(n + 1);
 
-    if (!e)
-        return MHD_NO;
-    json_escape(msg, e, n + 1);
-    sb_printf(&b, "{\"error\":%s}\n", e);
-    free(e);
+    sb_put(&b, "{\"error\":", 10);
+    sb_put_json(&b, msg);
+    sb_put(&b, "}\n", 2);
     if (b.oom) {
         free(b.p);
         return MHD_NO;
@@ -90,19 +86,6 @@ static enum MHD_Result jbody(struct MHD_Connection *c, unsigned status, struct s
         return jerror(c, 500, "out of memory");
     }
     return reply(c, status, "application/json", b->p, b->len, 1);
-}
-
-static void jstr(struct sbuf *b, const char *s)
-{
-    size_t n = json_escape(s, NULL, 0);
-    char *e = malloc(n + 1);
-    if (!e) {
-        b->oom = 1;
-        return;
-    }
-    json_escape(s, e, n + 1);
-    sb_put(b, e, n);
-    free(e);
 }
 
 /* ---- handlers ---- */
@@ -153,10 +136,10 @@ static void snapshot_result(struct sbuf *b, const struct ctl_view *v, uint64_t g
 {
     sb_printf(b, "{\"request\":%llu,\"ok\":%s,\"path\":", (unsigned long long)gen,
               v->last_ok ? "true" : "false");
-    jstr(b, v->last_path);
+    sb_put_json(b, v->last_path);
     sb_printf(b, ",\"bytes\":%llu,\"duration_seconds\":%.3f,\"error\":",
               (unsigned long long)v->last_bytes, v->last_duration);
-    jstr(b, v->last_error);
+    sb_put_json(b, v->last_error);
     sb_printf(b, "}\n");
 }
 
@@ -262,14 +245,14 @@ static enum MHD_Result h_snapshots(struct MHD_Connection *c, struct req *r)
     state_copy(&v);
     n = v.dir[0] ? snap_list(v.dir, v.dbfilename, files, 64) : 0;
     sb_printf(&b, "{\"dir\":");
-    jstr(&b, v.dir);
+    sb_put_json(&b, v.dir);
     sb_printf(&b, ",\"dbfilename\":");
-    jstr(&b, v.dbfilename);
+    sb_put_json(&b, v.dbfilename);
     sb_printf(&b, ",\"running\":%s,\"keep\":%lld,\"snapshots\":[",
               v.snap_running ? "true" : "false", hcfg->keep);
     for (int i = 0; i < n; i++) {
         sb_printf(&b, "%s{\"generation\":%d,\"path\":", i ? "," : "", files[i].generation);
-        jstr(&b, files[i].path);
+        sb_put_json(&b, files[i].path);
         sb_printf(&b, ",\"size\":%llu,\"mtime\":%lld", (unsigned long long)files[i].size,
                   (long long)files[i].mtime);
         if (do_verify) {
@@ -282,13 +265,13 @@ static enum MHD_Result h_snapshots(struct MHD_Connection *c, struct req *r)
                 sb_printf(&b, ",\"keys\":%llu", (unsigned long long)rdb_dec_get_stats(d)->filtered);
             if (rc) {
                 sb_printf(&b, ",\"error\":");
-                jstr(&b, d ? rdb_dec_error(d) : "out of memory");
+                sb_put_json(&b, d ? rdb_dec_error(d) : "out of memory");
             } else if (ks.dup) {
                 char msg[200];
                 snprintf(msg, sizeof(msg), "key \"%s\" appears twice (Redis refuses the file)",
                          ks.dupkey);
                 sb_printf(&b, ",\"error\":");
-                jstr(&b, msg);
+                sb_put_json(&b, msg);
             }
             free(ks.slot);
             rdb_dec_destroy(&d);
@@ -378,9 +361,9 @@ static enum MHD_Result h_config(struct MHD_Connection *c, struct req *r)
         rv_free(rep);
         if (i)
             sb_put(&b, ",", 1);
-        jstr(&b, names[i]);
+        sb_put_json(&b, names[i]);
         sb_put(&b, ":", 1);
-        jstr(&b, values[i]);
+        sb_put_json(&b, values[i]);
     }
     sb_printf(&b, "}}\n");
     return jbody(c, 200, &b);

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "sbuf.h"
+
 struct ctl_config;
 
 void metrics_setup(const struct ctl_config *cfg);
@@ -34,15 +36,6 @@ int metrics_info_json(char **out, size_t *len);
 
 /* metrics_print_markdown: the metric table of docs/operations.md (after metrics_setup). */
 void metrics_print_markdown(FILE *fp);
-
-/* sbuf: a growable text buffer used by the renderers. */
-struct sbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-};
-void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void sb_put(struct sbuf *b, const char *s, size_t n);
 
 /* prom_escape_label: a label value escaped for the text format (\\, \", \n). */
 void prom_escape_label(struct sbuf *b, const char *v);

@@ -28,6 +28,7 @@ int main(void)
 {
     int failed = 0;
     failed += rdb_run_unit_tests();
+    failed += rdb_run_type_tests();
     failed += rdb_run_corrupt_tests();
     failed += rdb_run_redis_tests();
     return failed == 0 ? 0 : 1;

@@ -11,6 +11,7 @@
 
 /* Each returns the number of failed tests of its group. */
 int rdb_run_unit_tests(void);    /* test_rdb_units.c: CRC, LZF, encoder, decoder, writer */
+int rdb_run_type_tests(void);    /* test_rdb_types.c: encoded hashes, unsupported types */
 int rdb_run_corrupt_tests(void); /* test_rdb_corrupt.c: byte flips and truncations */
 int rdb_run_redis_tests(void);   /* test_rdb_redis.c: against the real redis-server */
 

@@ -67,6 +67,8 @@ cleanup() {
 trap cleanup EXIT
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# shellcheck source=front_topo.sh
+. "$(dirname "$0")/front_topo.sh"
 front() { "$FRONT_BIN" "$@" --netns "$NS_F" --ifname f0 --pin-dir "$PIN"; }
 wait_for() { # wait_for <what> <command...>: retries for WAIT_S seconds
     local what=$1; shift
@@ -76,41 +78,7 @@ wait_for() { # wait_for <what> <command...>: retries for WAIT_S seconds
 
 # ---------------------------------------------------------------------------------------------
 log "topology in namespaces $TAG-*"
-for ns in "$NS_C" "$NS_F" "$NS_1" "$NS_2"; do ip netns add "$ns"; in_ns "$ns" ip link set lo up; done
-
-ip link add c0 netns "$NS_C" type veth peer name f0 netns "$NS_F"
-ip link add e0 netns "$NS_1" type veth peer name f1 netns "$NS_F"
-ip link add e0 netns "$NS_2" type veth peer name f2 netns "$NS_F"
-
-in_ns "$NS_C" ip addr add 10.201.0.2/24 dev c0
-in_ns "$NS_C" ip link set c0 up
-in_ns "$NS_C" ip route add $VIP/32 via 10.201.0.1
-# The front rewrites the UDP port and fixes the checksum incrementally: that needs complete
-# checksums, as NICs deliver. veth would hand over partial ones (TX offload), which the backend
-# then trusts unchecked; with offload off, the backend's stack verifies every checksum the
-# front rewrote.
-if command -v ethtool >/dev/null; then
-    in_ns "$NS_C" ethtool -K c0 tx off tso off gso off >/dev/null
-else
-    log "ethtool not installed: UDP checksums are not verified end to end"
-fi
-
-in_ns "$NS_F" ip addr add 10.201.0.1/24 dev f0
-in_ns "$NS_F" ip addr add 10.202.1.1/24 dev f1
-in_ns "$NS_F" ip addr add 10.202.2.1/24 dev f2
-for d in f0 f1 f2; do in_ns "$NS_F" ip link set "$d" up; done
-in_ns "$NS_F" sysctl -qw net.ipv4.ip_forward=1
-for k in all default f0 f1 f2; do in_ns "$NS_F" sysctl -qw "net.ipv4.conf.$k.rp_filter=0"; done
-
-for i in 1 2; do
-    ns=$TAG-b$i
-    in_ns "$ns" ip addr add 10.202.$i.2/24 dev e0
-    in_ns "$ns" ip link set e0 up
-    in_ns "$ns" ip addr add $VIP/32 dev lo
-    in_ns "$ns" ip route add default via 10.202.$i.1
-    in_ns "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1
-    for k in all default e0; do in_ns "$ns" sysctl -qw "net.ipv4.conf.$k.rp_filter=0"; done
-done
+front_topo_up 10.201 10.202
 mac_of() { in_ns "$1" cat /sys/class/net/e0/address; }
 B1_MAC=$(mac_of "$NS_1")
 B2_MAC=$(mac_of "$NS_2")

@@ -80,6 +80,8 @@ cleanup() {
 trap cleanup EXIT
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# shellcheck source=front_topo.sh
+. "$(dirname "$0")/front_topo.sh"
 wait_for() { # wait_for <what> <command...>: retries for WAIT_S seconds
     local what=$1; shift
     for _ in $(seq $((WAIT_S * 10))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
@@ -105,28 +107,7 @@ expect() { # expect <status> <what> <method> <path> [body]
 
 # ---------------------------------------------------------------------------------------------
 log "topology in namespaces $TAG-*"
-for ns in "$NS_C" "$NS_F" "$NS_1" "$NS_2"; do ip netns add "$ns"; in_ns "$ns" ip link set lo up; done
-ip link add c0 netns "$NS_C" type veth peer name f0 netns "$NS_F"
-ip link add e0 netns "$NS_1" type veth peer name f1 netns "$NS_F"
-ip link add e0 netns "$NS_2" type veth peer name f2 netns "$NS_F"
-in_ns "$NS_C" ip addr add 10.211.0.2/24 dev c0
-in_ns "$NS_C" ip link set c0 up
-in_ns "$NS_C" ip route add $VIP/32 via 10.211.0.1
-in_ns "$NS_F" ip addr add 10.211.0.1/24 dev f0
-in_ns "$NS_F" ip addr add 10.212.1.1/24 dev f1
-in_ns "$NS_F" ip addr add 10.212.2.1/24 dev f2
-for d in f0 f1 f2; do in_ns "$NS_F" ip link set "$d" up; done
-in_ns "$NS_F" sysctl -qw net.ipv4.ip_forward=1
-for k in all default f0 f1 f2; do in_ns "$NS_F" sysctl -qw "net.ipv4.conf.$k.rp_filter=0"; done
-for i in 1 2; do
-    ns=$TAG-b$i
-    in_ns "$ns" ip addr add 10.212.$i.2/24 dev e0
-    in_ns "$ns" ip link set e0 up
-    in_ns "$ns" ip addr add $VIP/32 dev lo
-    in_ns "$ns" ip route add default via 10.212.$i.1
-    in_ns "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1
-    for k in all default e0; do in_ns "$ns" sysctl -qw "net.ipv4.conf.$k.rp_filter=0"; done
-done
+front_topo_up 10.211 10.212
 B1_MAC=$(in_ns "$NS_1" cat /sys/class/net/e0/address)
 B2_MAC=$(in_ns "$NS_2" cat /sys/class/net/e0/address)
 B1_SPEC="$B1_ADDR,mac=$B1_MAC,egress=f1,base-port=$B1_BASE,cores=$B1_CORES"

@@ -94,8 +94,8 @@ unsigned worker_poll(struct worker *w)
 void worker_quiescent(struct worker *w)
 {
     (void)w;
-    if (srv.nworkers > 1)
-        urcu_qsbr_quiescent_state();
+    /* a load and a compare unless a grace period is waiting (pmd_guard, config swaps) */
+    urcu_qsbr_quiescent_state();
 }
 
 void worker_kick(struct worker *w)

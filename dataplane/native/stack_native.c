@@ -20,6 +20,7 @@
 #include "arp.h"
 #include "conn.h"
 #include "net.h"
+#include "pmd_guard.h"
 #include "port.h"
 #include "tcp.h"
 
@@ -341,6 +342,13 @@ static void core_counters(int i, struct rte_tel_data *d)
     }
 }
 
+/* pmd_guard's report, from the EAL interrupt thread (log_write is one write(2)) */
+static void guard_note(double waited_us)
+{
+    log_notice("a port's peer went away: its packet memory is unmapped after the polling "
+               "cores left their bursts (waited %.0f us)", waited_us);
+}
+
 int native_run(void)
 {
     char err[512];
@@ -352,6 +360,7 @@ int native_run(void)
         return -1;
     }
     telemetry_setup(core_counters);
+    pmd_guard_arm(true, guard_note);
     RTE_LCORE_FOREACH_WORKER(lc)
     {
         for (int i = 1; i < srv.nworkers; i++)
@@ -364,6 +373,9 @@ int native_run(void)
         if (rte_eal_wait_lcore(lc) < 0)
             rc = -1;
     }
+    pmd_guard_arm(false, NULL);
+    if (pmd_guard_waits())
+        log_verbose("%lu PMD unmap(s) waited for the polling cores", pmd_guard_waits());
     for (int i = 0; i < net.nports; i++)
         port_stop(&net.ports[i]);
     return rc;

@@ -15,6 +15,7 @@
  */
 #include "load.h"
 #include "native/tcp.h"
+#include <urcu/urcu-qsbr.h>
 
 #include <math.h>
 #include <stdio.h>
@@ -573,10 +574,12 @@ static void tcp_push(struct ld_core *lc)
 
 int flow_loop(void *arg)
 {
-    struct ld_core *lc = arg;
+    /* the main lcore passes its core; the workers find theirs (same order as ld_cores) */
+    struct ld_core *lc = arg ? arg : ld_cores[rte_lcore_index((int)rte_lcore_id())];
     uint64_t now = rte_rdtsc(), next_progress = now + ld_tsc_hz, connect_i = 0;
     uint64_t close_end = 0, pl_seen = 0, pl_stall = now + 10 * ld_tsc_hz;
 
+    urcu_qsbr_register_thread(); /* pmd_guard: a quiescent state per iteration, below */
     if (lc->ts)
         tcp_poll(lc->ts, (uint64_t)((double)now * ns_per_tsc / 1000.0));
     lc->phase = lc->pl_total ? 0 : 1;
@@ -684,6 +687,8 @@ int flow_loop(void *arg)
             ld_progress(now);
             next_progress += ld_tsc_hz;
         }
+        urcu_qsbr_quiescent_state();
     }
+    urcu_qsbr_unregister_thread();
     return 0;
 }

@@ -8,6 +8,7 @@
  * --strict); 2 for a set-up error.
  */
 #include "load.h"
+#include "native/pmd_guard.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -640,10 +641,12 @@ int main(int argc, char **argv)
     signal(SIGTERM, on_signal);
     t_launch = rte_rdtsc();
     pre0 = t_launch;
+    pmd_guard_arm(true, NULL); /* the server may go away mid-run (net_memif) */
     rte_eal_mp_remote_launch(flow_loop, NULL, SKIP_MAIN);
     /* the main lcore runs core 0 */
     flow_loop(ld_cores[0]);
     rte_eal_mp_wait_lcore();
+    pmd_guard_arm(false, NULL);
     sum_stats(&s, &infl);
     h = calloc(1, sizeof(*h));
     for (i = 0; i < ld_ncores; i++) {

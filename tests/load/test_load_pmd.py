@@ -51,11 +51,12 @@ def main():
          "--maxkeys", "100000", "--save", "", "--protected-mode", "no",
          "--control-socket", ctl], stdout=logf, stderr=subprocess.STDOUT)
     try:
-        for _ in range(100):
-            if os.path.exists(sock) and os.path.exists(ctl):
-                break
-            time.sleep(0.1)
-        time.sleep(0.5)
+        for _ in range(200):  # memif listens in the abstract namespace (its default)
+            with open("/proc/net/unix") as f:
+                if any(l.rstrip().endswith(" @" + sock) for l in f) and os.path.exists(ctl):
+                    break
+            time.sleep(0.05)
+        time.sleep(0.2)
 
         def load_cmd(*args):
             return ["taskset", "-c", gen_cpu, load, "--no-huge", "-m", "512", "--lcores",

@@ -26,7 +26,7 @@ FAILS = []
 
 
 def check(cond, msg):
-    print(("ok   " if cond else "FAIL ") + msg.splitlines()[0])
+    print(("ok   " if cond else "FAIL ") + (msg.splitlines()[0] if cond else msg))
     if not cond:
         FAILS.append(msg)
 
@@ -104,7 +104,8 @@ def main():
         # 3. dpcache-pmd, non-interactive
         r = subprocess.run([pmd, "--file-prefix", tag + "s", "--control", ctl, "-i", "0.2", "-c",
                             "show port stats; show core stats; show partition stats; show tcp; "
-                            "show port info; set fault rx drop 0; show config native-fault-rx-drop;"
+                            "show port info; set fault rx drop 1234; show config native-fault-rx-drop;"
+                            " set fault rx drop 0; show config native-fault-rx-drop;"
                             " clear stats; show core stats"],
                            capture_output=True, timeout=60)
         out = r.stdout.decode(errors="replace")
@@ -121,7 +122,8 @@ def main():
               "show partition stats: a row for partition 0")
         check("ESTABLISHED" in out and "segs_in" in out, "show tcp: states and counters")
         check("net_memif0" in out, "show port info: the device name")
-        check("native-fault-rx-drop\n0" in out, "set fault / show config round trip")
+        check(re.search(r"native-fault-rx-drop\n1234\n(.|\n)*native-fault-rx-drop\n0\n", out)
+              is not None, "set fault / show config round trip (1234, then 0)\n" + out)
         r = subprocess.run([pmd, "--file-prefix", tag + "s", "--control", ctl, "-c", "show nonsense"],
                            capture_output=True, timeout=30)
         check(r.returncode == 1, "an unknown command fails -c mode (exit %s)" % r.returncode)

@@ -64,6 +64,11 @@ def main():
         print(int(h["rps"]) if h and h["rps"] >= 1000 else 1000)
         return 0
     problems = []
+    for base in ("native-udp-redis-half", "native-tcp-redis-half"):
+        reps = sorted((r for k, r in runs.items() if k.startswith(base + "-r") and r and
+                       r.get("latency_us")), key=lambda r: r["latency_us"]["p99"])
+        if reps:  # the repeat with the median p99 stands for the configuration
+            runs[base] = dict(reps[len(reps) // 2], repeats_p99=[r["latency_us"]["p99"] for r in reps])
     for name, r in sorted(runs.items()):
         if not r:
             problems.append("%s: no report" % name)
@@ -152,7 +157,7 @@ def main():
           "One server core (CPU 0), load generators on the other CPU. 16-byte keys, 100-byte values, "
           "90% GET / 10% SET EX. Latency in microseconds.", "",
           "| configuration | throughput (req/s) | p50 | p99 | p99.9 | wrong replies |", "|---|---|---|---|---|---|"]
-    for name in expected:
+    for name in expected + sorted(k for k in runs if "-redis-half-r" in k):
         r = runs.get(name)
         if r:
             md.append("| %s | %s | %s | %s | %s | %d |" % (name, f0(r["rps"]), f1(r["latency_us"]["p50"]),

@@ -10,7 +10,9 @@
   4. the memif peer vanishes under full TCP load (dpcache-load killed with SIGKILL, several
      times): dpcache survives every time (net_memif unmaps the shared memory from its interrupt
      thread; see dataplane/native/pmd_guard.h), logs each deferred unmap, and serves the next
-     client with zero wrong replies.
+     client with zero wrong replies;
+  5. dpcache-load on two lcores against a dpcache with two workers (one memif queue pair per
+     lcore), UDP and TCP, every reply right.
 
 No speed is asserted. Run: tests/load/test_load_pmd.py --build DIR
 """
@@ -43,30 +45,43 @@ def main():
     ncpu = os.cpu_count() or 1
     srv_cpu, gen_cpu = "0", ("1" if ncpu > 1 else "0")
     logf = open("/tmp/%s.dpcache.log" % tag, "w")
-    srv = subprocess.Popen(
-        ["taskset", "-c", srv_cpu, dp, "--no-huge", "-m", "768", "--lcores", "0@" + srv_cpu,
-         "--file-prefix", tag + "s", "--no-pci", "--log-level", "lib.*:warning",
-         "--vdev", "net_memif0,role=server,socket=" + sock, "--", "--stack", "native",
-         "--native-port", "net_memif0", "--native-addr", "10.1.0.2/24", "--port", "6379",
-         "--maxkeys", "100000", "--save", "", "--protected-mode", "no",
-         "--control-socket", ctl], stdout=logf, stderr=subprocess.STDOUT)
-    try:
+
+    def start_server(lcores):
+        p = subprocess.Popen(
+            ["taskset", "-c", srv_cpu, dp, "--no-huge", "-m", "768", "--lcores", lcores,
+             "--file-prefix", tag + "s", "--no-pci", "--log-level", "lib.*:warning",
+             "--vdev", "net_memif0,role=server,socket=" + sock, "--", "--stack", "native",
+             "--native-port", "net_memif0", "--native-addr", "10.1.0.2/24", "--port", "6379",
+             "--maxkeys", "100000", "--save", "", "--protected-mode", "no",
+             "--control-socket", ctl], stdout=logf, stderr=subprocess.STDOUT)
         for _ in range(200):  # memif listens in the abstract namespace (its default)
             with open("/proc/net/unix") as f:
                 if any(l.rstrip().endswith(" @" + sock) for l in f) and os.path.exists(ctl):
                     break
             time.sleep(0.05)
         time.sleep(0.2)
+        return p
 
-        def load_cmd(*args):
+    def stop_server(p):
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(10)
+
+    srv = start_server("0@" + srv_cpu)
+    try:
+        def load_cmd(*args, lcores="0@" + gen_cpu):
             return ["taskset", "-c", gen_cpu, load, "--no-huge", "-m", "512", "--lcores",
-                   "0@" + gen_cpu, "--file-prefix", tag + "g", "--no-pci", "--log-level",
+                   lcores, "--file-prefix", tag + "g", "--no-pci", "--log-level",
                    "lib.*:warning", "--vdev", "net_memif0,role=client,socket=" + sock, "--",
                    "--src", "10.1.0.1/24", "--dst", "10.1.0.2", "--dport", "6379", "--json",
                    "--quiet", "--keys", "5000"] + list(args)
 
-        def run_load(*args, timeout=120):
-            r = subprocess.run(load_cmd(*args), capture_output=True, timeout=timeout)
+        def run_load(*args, timeout=120, lcores="0@" + gen_cpu):
+            r = subprocess.run(load_cmd(*args, lcores=lcores), capture_output=True,
+                               timeout=timeout)
             out = r.stdout.decode(errors="replace")
             rep = None
             for line in out.splitlines():
@@ -150,12 +165,20 @@ def main():
         check(rc == 0 and rep is not None and rep["wrong"] == 0 and rep["requests"] > 1000,
               "the next client is served, zero wrong replies: exit %s %s" % (
                   rc, rep and {k: rep[k] for k in ("requests", "wrong", "first_error")}))
+        # 5. two generator lcores (one memif queue pair each) against two dpcache workers
+        stop_server(srv)
+        srv = start_server("0@%s,1@%s" % (srv_cpu, srv_cpu))
+        two = "0@%s,1@%s" % (gen_cpu, gen_cpu)
+        for proto in ("udp", "tcp"):
+            rc, rep, out = run_load("--proto", proto, "--mix", "get=90,setex=10", "--duration",
+                                    "1", "--conns", "16", "--pipeline", "8", lcores=two)
+            check(rc == 0 and rep is not None and rep["lcores"] == 2 and rep["valid"] and
+                  rep["requests"] > 1000,
+                  "%s with 2 generator lcores and 2 workers: exit %s %s\n%s" % (
+                      proto, rc, rep and {k: rep[k] for k in ("lcores", "requests", "wrong",
+                                                              "first_error")}, out))
     finally:
-        srv.terminate()
-        try:
-            srv.wait(10)
-        except subprocess.TimeoutExpired:
-            srv.kill()
+        stop_server(srv)
         for p in (sock, ctl):
             try:
                 os.unlink(p)

@@ -6,6 +6,7 @@
  * holds is trusted before its length has been checked against the frame.
  */
 #include "arp.h"
+#include "cksum.h"
 #include "net.h"
 #include "net_tx.h"
 #include "tcp.h"
@@ -68,7 +69,7 @@ static void icmp_input(struct net_core *nc, struct rte_mbuf *m, struct rte_ipv4_
     uint32_t a;
 
     if (l4len < sizeof(*ic) || ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || ic->icmp_code != 0 ||
-        rte_raw_cksum(ic, l4len) != 0xffff) {
+        cksum_raw(ic, l4len) != 0xffff) {
         nc->st.drop_bad_l4++;
         rte_pktmbuf_free(m);
         return;
@@ -76,13 +77,13 @@ static void icmp_input(struct net_core *nc, struct rte_mbuf *m, struct rte_ipv4_
     /* answer in place */
     ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
     ic->icmp_cksum = 0;
-    ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, l4len);
+    ic->icmp_cksum = (uint16_t)~cksum_raw(ic, l4len);
     a = ip->src_addr;
     ip->src_addr = ip->dst_addr;
     ip->dst_addr = a;
     ip->time_to_live = 64;
     ip->hdr_checksum = 0;
-    ip->hdr_checksum = rte_ipv4_cksum(ip);
+    ip->hdr_checksum = cksum_ipv4_hdr(ip);
     t = eh->src_addr;
     eh->src_addr = eh->dst_addr;
     eh->dst_addr = t;
@@ -105,7 +106,7 @@ static void udp_input(struct net_core *nc, struct rte_mbuf *m, struct rte_ipv4_h
     if (l4len < sizeof(*uh) || (ulen = rte_be_to_cpu_16(uh->dgram_len)) < sizeof(*uh) ||
         ulen > l4len ||
         (uh->dgram_cksum && !(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_GOOD) &&
-         rte_ipv4_udptcp_cksum_verify(ip, uh) != 0)) {
+         !cksum_l4_ok(ip, uh))) {
         nc->st.drop_bad_l4++;
         rte_pktmbuf_free(m);
         return;
@@ -153,7 +154,7 @@ static void tcp_in(struct net_core *nc, struct rte_mbuf *m, struct rte_ipv4_hdr 
 
     if (l4len < sizeof(*th) ||
         (!(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_GOOD) &&
-         rte_ipv4_udptcp_cksum_verify(ip, th) != 0)) {
+         !cksum_l4_ok(ip, th))) {
         nc->st.drop_bad_l4++;
         rte_pktmbuf_free(m);
         return;
@@ -207,7 +208,7 @@ static void frame_input(struct net_core *nc, struct rte_mbuf *m, int steered)
     if ((ip->version_ihl >> 4) != 4 || hlen < sizeof(*ip) || tlen < hlen ||
         tlen > dlen - sizeof(*eh) ||
         ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_BAD) ||
-        (!(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_GOOD) && rte_raw_cksum(ip, hlen) != 0xffff)) {
+        (!(m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_GOOD) && cksum_raw(ip, hlen) != 0xffff)) {
         nc->st.drop_bad_ip++;
         rte_pktmbuf_free(m);
         return;

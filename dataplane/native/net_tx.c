@@ -8,6 +8,7 @@
 #include "../engine/server.h"
 #include "../engine/udp.h"
 #include "arp.h"
+#include "cksum.h"
 #include "net.h"
 
 #include <string.h>
@@ -171,16 +172,14 @@ int net_ipv4_output(struct net_core *nc, struct rte_mbuf *m, uint32_t saddr, uin
                                                  : RTE_MBUF_F_TX_UDP_CKSUM);
             v = rte_ipv4_phdr_cksum(ip, m->ol_flags);
         } else {
-            v = rte_ipv4_udptcp_cksum(ip, ip + 1);
-            if (proto == IPPROTO_UDP && v == 0)
-                v = 0xffff;
+            v = cksum_l4(ip, ip + 1); /* UDP: 0 goes out as 0xffff */
         }
         memcpy(ck, &v, 2);
     }
     if (port->tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
         m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
     else
-        ip->hdr_checksum = rte_ipv4_cksum(ip);
+        ip->hdr_checksum = cksum_ipv4_hdr(ip);
     nh = (daddr & port->mask) == (port->addr & port->mask) || !port->gateway ? daddr
                                                                             : port->gateway;
     arp_output(nc, port, m, nh);

@@ -7,6 +7,7 @@
  * and TCP checksums are computed in software unless the port offloads them.
  */
 #include "load.h"
+#include "native/cksum.h"
 #include "native/tcp.h"
 
 #include <string.h>
@@ -113,7 +114,7 @@ void net_udp_finish(struct ld_core *lc, struct rte_mbuf *m, size_t plen)
         m->l3_len = sizeof(*ip);
         m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
     } else {
-        ip->hdr_checksum = rte_ipv4_cksum(ip);
+        ip->hdr_checksum = cksum_ipv4_hdr(ip);
     }
     net_tx(lc, m);
 }
@@ -140,12 +141,12 @@ int net_tcp_output(void *arg, struct rte_mbuf *m, uint32_t saddr, uint32_t daddr
         m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
         th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
     } else {
-        th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+        th->cksum = cksum_l4(ip, th);
     }
     if (tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM)
         m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
     else
-        ip->hdr_checksum = rte_ipv4_cksum(ip);
+        ip->hdr_checksum = cksum_ipv4_hdr(ip);
     net_tx(lc, m);
     return 0;
 }
@@ -231,7 +232,7 @@ static void frame_in(struct ld_core *lc, struct rte_mbuf *m)
         struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)((uint8_t *)ip + hlen);
         uint16_t l4len = (uint16_t)(tlen - hlen);
         if (l4len < sizeof(*th) || (!(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_GOOD) &&
-                                    rte_ipv4_udptcp_cksum_verify(ip, th) != 0))
+                                    !cksum_l4_ok(ip, th)))
             goto other;
         {
             uint32_t sa = ip->src_addr, da = ip->dst_addr;

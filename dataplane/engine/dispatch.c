@@ -27,21 +27,25 @@
 
 static uint64_t tsc_per_us;
 
-static inline uint64_t elapsed_us(uint64_t t0)
+static inline uint64_t get_tsc_per_us(void)
 {
     if (unlikely(!tsc_per_us)) {
-        tsc_per_us = rte_get_tsc_hz() / 1000000;
-        if (!tsc_per_us)
-            tsc_per_us = 1000;
+        uint64_t v = rte_get_tsc_hz() / 1000000;
+        __atomic_store_n(&tsc_per_us, v ? v : 1000, __ATOMIC_RELAXED);
     }
-    return (rte_rdtsc() - t0) / tsc_per_us;
+    return tsc_per_us;
+}
+
+uint64_t cmdstat_usec(const struct cmdstat *cs)
+{
+    return __atomic_load_n(&cs->tsc, __ATOMIC_RELAXED) / get_tsc_per_us();
 }
 
 int cmd_exec(struct ctx *x)
 {
     struct worker *w = x->w;
     const struct cmd_def *cmd = x->cmd;
-    uint64_t t0 = rte_rdtsc(), us;
+    uint64_t t0 = rte_rdtsc(), tsc, us, per_us;
     struct cmdstat *cs;
     int cls, b, rc;
     long long slower;
@@ -55,10 +59,12 @@ int cmd_exec(struct ctx *x)
     rc = cmd->fn(x);
     if (rc == NEED_OWNER)
         return rc;
-    us = elapsed_us(t0);
+    tsc = rte_rdtsc() - t0;
+    per_us = get_tsc_per_us();
+    us = tsc < per_us ? 0 : tsc / per_us; /* most commands: under 1 us, no division */
     cs = &w->cmdstat[cmd->id];
     cs->calls++;
-    cs->usec += us;
+    cs->tsc += tsc;
     if (x->failed)
         cs->failed++;
     stat_add(w, commands, 1);

@@ -33,6 +33,7 @@
 
 struct worker;
 struct client;
+struct cmdstat;
 struct cmd_def;
 struct ctx;
 
@@ -96,6 +97,10 @@ void dispatch_flush_batch(struct client *c);
 /* cmd_exec: run x->cmd with statistics, slow log and latency accounting. Returns the handler
  * result (CMD_DONE, NEED_OWNER, CMD_SUSPENDED). */
 int cmd_exec(struct ctx *x);
+
+/* cmdstat_usec: microseconds spent in @cs's command (its cycle count converted); any thread
+ * (the owner adds to it with plain stores; a reader may be one command behind). */
+uint64_t cmdstat_usec(const struct cmdstat *cs);
 
 /* fwd_alloc: a forward message with room for @cap commands. */
 struct fwd *fwd_alloc(uint32_t cap);

@@ -8,6 +8,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "server.h"
+#include "dispatch.h"
 #include "worker.h"
 
 #include <stdarg.h>
@@ -271,7 +272,7 @@ static void cmdstat_line(struct sbuf *b, int id)
     for (int i = 0; i < srv.nworkers; i++) {
         const struct cmdstat *cs = &srv.workers[i]->cmdstat[id];
         calls += __atomic_load_n(&cs->calls, __ATOMIC_RELAXED);
-        usec += __atomic_load_n(&cs->usec, __ATOMIC_RELAXED);
+        usec += cmdstat_usec(cs);
         rej += __atomic_load_n(&cs->rejected, __ATOMIC_RELAXED);
         fail += __atomic_load_n(&cs->failed, __ATOMIC_RELAXED);
     }

@@ -6,6 +6,7 @@
 #include "../store/part.h"
 #include "cmd.h"
 #include "server.h"
+#include "dispatch.h"
 #include "worker.h"
 
 #include <stdio.h>
@@ -114,7 +115,7 @@ static void cmdstat_sum(int id, uint64_t v[4])
     for (int i = 0; i < srv.nworkers; i++) {
         const struct cmdstat *cs = &srv.workers[i]->cmdstat[id];
         v[0] += __atomic_load_n(&cs->calls, __ATOMIC_RELAXED);
-        v[1] += __atomic_load_n(&cs->usec, __ATOMIC_RELAXED);
+        v[1] += cmdstat_usec(cs);
         v[2] += __atomic_load_n(&cs->rejected, __ATOMIC_RELAXED);
         v[3] += __atomic_load_n(&cs->failed, __ATOMIC_RELAXED);
     }

@@ -35,7 +35,7 @@ struct fwd;
 
 struct cmdstat {
     uint64_t calls;
-    uint64_t usec;
+    uint64_t tsc; /* TSC cycles in the command; cmdstat_usec() converts (no division per call) */
     uint64_t rejected;
     uint64_t failed;
 };

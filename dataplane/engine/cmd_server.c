@@ -567,6 +567,61 @@ int cmd_bgsave(struct ctx *x)
     return control_request_save(x, 1);
 }
 
+/* SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT], as Redis 7.0: no reply when it goes ahead
+ * (the connection closes). A save (SAVE, or save rules configured and no NOSAVE) is the final
+ * snapshot dpcache-control takes on SIGTERM, so it needs dpcache-control attached (FORCE: exit
+ * anyway). There are no replicas to wait for: NOW changes nothing, and a shutdown in progress
+ * (waiting for the final snapshot) cannot be aborted. */
+int cmd_shutdown(struct ctx *x)
+{
+    int nosave = 0, save = 0, force = 0, abort_req = 0, others = 0;
+
+    for (int i = 1; i < x->argc; i++) {
+        if (arg_is(&x->argv[i], "nosave"))
+            nosave = 1;
+        else if (arg_is(&x->argv[i], "save"))
+            save = 1;
+        else if (arg_is(&x->argv[i], "now"))
+            others = 1;
+        else if (arg_is(&x->argv[i], "force"))
+            force = 1;
+        else if (arg_is(&x->argv[i], "abort"))
+            abort_req = 1;
+        else {
+            ctx_error(x, ERR_SYNTAX);
+            return CMD_DONE;
+        }
+    }
+    if ((abort_req && (nosave || save || force || others)) || (nosave && save)) {
+        ctx_error(x, ERR_SYNTAX);
+        return CMD_DONE;
+    }
+    if (abort_req) {
+        ctx_error(x, srv.sigterm ? "ERR The shutdown in progress cannot be aborted: "
+                                   "dpcache-control is taking the final snapshot"
+                                 : "ERR No shutdown in progress.");
+        return CMD_DONE;
+    }
+    if ((save || (!nosave && srv.cfg.nsave > 0)) &&
+        !__atomic_load_n(&srv.persist.control_attached, __ATOMIC_ACQUIRE)) {
+        if (!force) {
+            log_warn("SHUTDOWN: no dpcache-control is attached to take the final snapshot, "
+                     "can't exit (SHUTDOWN NOSAVE, or FORCE, exits without one)");
+            ctx_error(x, "ERR Errors trying to SHUTDOWN. Check logs.");
+            return CMD_DONE;
+        }
+        log_warn("SHUTDOWN FORCE: exiting without the final snapshot (no dpcache-control)");
+        nosave = 1;
+    }
+    log_notice("SHUTDOWN requested by a client%s", nosave ? " (no final snapshot)" : "");
+    if (nosave || !(save || srv.cfg.nsave > 0))
+        srv.shutdown = 1; /* every worker leaves its loop */
+    else
+        srv.sigterm = 1; /* as SIGTERM: worker 0 waits for dpcache-control's snapshot */
+    x->c->flags |= CLIENT_CLOSE_AFTER_REPLY; /* no reply */
+    return CMD_DONE;
+}
+
 int cmd_lastsave(struct ctx *x)
 {
     rsp_int(x->out, (long long)__atomic_load_n(&srv.persist.lastsave, __ATOMIC_RELAXED));

@@ -72,6 +72,7 @@
     CMD(INFO,        "info",        cmd_info,        -1, CMD_LOCAL, 0, 0, 0, "server", "1.0.0", "Returns information and statistics about the server.") \
     CMD(LASTSAVE,    "lastsave",    cmd_lastsave,     1, CMD_LOCAL | CMD_FAST, 0, 0, 0, "server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk.") \
     CMD(SAVE,        "save",        cmd_save,         1, CMD_LOCAL | CMD_NOSCRIPT, 0, 0, 0, "server", "1.0.0", "Synchronously saves the database(s) to disk.") \
+    CMD(SHUTDOWN,    "shutdown",    cmd_shutdown,    -1, CMD_LOCAL | CMD_NOSCRIPT, 0, 0, 0, "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.") \
     CMD(SLOWLOG,     "slowlog",     cmd_slowlog,     -2, CMD_CONTAINER | CMD_LOCAL, 0, 0, 0, "server", "2.2.12", "A container for slow log commands.") \
     CMD(SWAPDB,      "swapdb",      cmd_swapdb,       3, CMD_WRITE | CMD_FAST | CMD_ALLPART, 0, 0, 0, "server", "4.0.0", "Swaps two Redis databases.") \
     CMD(TIME,        "time",        cmd_time,         1, CMD_LOCAL | CMD_FAST, 0, 0, 0, "server", "2.6.0", "Returns the server time.") \

@@ -23,7 +23,8 @@ and temporary directories, and stops them (by pid) at the end:
               (redis_up, redis_commands_processed_total and a per-core series read back through
               its HTTP API), promtool check/test rules on dashboards/alerts.yml
   reconnect   either process first, restarts of both; /readyz follows
-  shutdown    SIGTERM of the data plane: final snapshot, then exit 0; POST /v1/shutdown
+  shutdown    SIGTERM of the data plane: final snapshot, then exit 0; POST /v1/shutdown;
+              SHUTDOWN SAVE from a client
 
     /usr/bin/python3 tests/control/test_control.py --dpcache build/dataplane/dpcache \\
         --control build/control/dpcache-control [-k NAME] [--keys N] [--pit-keys N] [--runs N]
@@ -997,13 +998,25 @@ def check_shutdown(tmp):
     dp.start()
     assert dp.client().get("last") == b"via the API"
     print("  POST /v1/shutdown: final snapshot, exit 0")
+    ctl.wait_ready()
+    dp.client().set("last", "via SHUTDOWN SAVE")
+    try:  # no reply: the connection closes
+        dp.client().execute_command("SHUTDOWN", "SAVE")
+        raise AssertionError("SHUTDOWN SAVE replied")
+    except redis.ConnectionError:
+        pass
+    assert dp.proc.wait(60) == 0
+    assert ctl.logtext().count("snapshot (shutdown)") == 3, ctl.logtext()[-900:]
+    dp.start()
+    assert dp.client().get("last") == b"via SHUTDOWN SAVE"
+    print("  redis-cli SHUTDOWN SAVE: final snapshot, exit 0")
     ctl.stop()
     # shutdown-snapshot no
     ctl = Control(dp, tmp, extra=["--shutdown-snapshot", "no"]).start()
     dp.client().set("last", "not saved")
     assert dp.stop(signal.SIGTERM) == 0
     dp.start()
-    assert dp.client().get("last") == b"via the API"
+    assert dp.client().get("last") == b"via SHUTDOWN SAVE"
     print("  shutdown-snapshot no: the data plane exits without a snapshot")
     ctl.stop()
     dp.stop()

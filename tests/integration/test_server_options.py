@@ -236,6 +236,57 @@ def check_signals(env, ctx):
                     itlib.stop_and_check(env, dp, ctx)
 
 
+def check_shutdown_cmd(env, ctx):
+    """SHUTDOWN: argument errors as redis-server 7; with save rules and no dpcache-control to
+    take the final snapshot it refuses (as Redis when its save fails) and the server keeps
+    serving; NOSAVE (and FORCE) close the connection without a reply and exit 0, also with
+    other clients connected and data in flight."""
+    for workers in env.workers:
+        red = itlib.Redis(env).start()
+        dp = itlib.Dpcache(env, workers=workers, extra=["--save", "3600 1"]).start()
+        c2 = "w%d/%s" % (workers, ctx)
+        try:
+            with Conn(red.port) as r, Conn(dp.port) as d:
+                p = Pair(env, c2, r, d, 2, workers)
+                p.c("SHUTDOWN", "ABORT")
+                p.c("SHUTDOWN", "NOSAVE", "SAVE")
+                p.c("SHUTDOWN", "ABORT", "NOW")
+                p.c("SHUTDOWN", "BOGUS")
+                p.c("SHUTDOWN", "NOSAVE", "NOW", "FORCE", "EXTRA")
+            with Conn(dp.port) as d:
+                for args in (("SHUTDOWN",), ("SHUTDOWN", "SAVE"), ("SHUTDOWN", "NOW")):
+                    rep = d.raw(*args)
+                    env.check(ctx, rep == b"-ERR Errors trying to SHUTDOWN. Check logs.\r\n",
+                              "%s %s with save rules, no dpcache-control: %s"
+                              % (c2, " ".join(args), show(rep)))
+                env.check(ctx, d.raw("SET", W0[0], "still here") == b"+OK\r\n",
+                          "%s serving after the refused SHUTDOWN" % c2)
+            env.check(ctx, "no dpcache-control is attached to take the final snapshot"
+                      in dp.stderr(), "%s the refusal is logged" % c2)
+            for last in (("SHUTDOWN", "FORCE"), ("SHUTDOWN", "NOSAVE")):
+                if not dp.alive():
+                    dp.start()
+                other = Conn(dp.port)
+                other.send(b"".join(encode("INCR", "ctr") for _ in range(5000)))
+                with Conn(dp.port) as d:
+                    d.send(encode(*last))
+                    data, closed = d.read_until_close(10)
+                env.check(ctx, closed and data == b"", "%s %s: no reply, connection closed "
+                          "(%s, %r)" % (c2, " ".join(last), closed, data[:80]))
+                try:
+                    rc = dp.proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    rc = "still running"
+                env.check(ctx, rc == 0, "%s %s: exit status %r\n%s"
+                          % (c2, " ".join(last), rc, dp.stderr()[-1500:]))
+                other.close()
+                dp.stop()
+        finally:
+            red.stop()
+            if dp.alive():
+                itlib.stop_and_check(env, dp, ctx)
+
+
 def check_stdout_silent(env, ctx):
     """A serving dpcache writes nothing to stdout (checked at every stop by stop_and_check;
     here with stdout a pipe read live, loglevel debug and a log file option unset)."""
@@ -547,6 +598,7 @@ def main():
     try:
         for name, fn in (("config_file", check_config_file), ("bad_options", check_bad_options),
                          ("help", check_help), ("signals", check_signals),
+                         ("shutdown_cmd", check_shutdown_cmd),
                          ("stdout_silent", check_stdout_silent), ("auth", check_auth),
                          ("maxclients", check_maxclients),
                          ("protected_mode", check_protected_mode)):

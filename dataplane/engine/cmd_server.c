@@ -574,7 +574,7 @@ int cmd_bgsave(struct ctx *x)
  * (waiting for the final snapshot) cannot be aborted. */
 int cmd_shutdown(struct ctx *x)
 {
-    int nosave = 0, save = 0, force = 0, abort_req = 0, others = 0;
+    int nosave = 0, save = 0, force = 0, abort_req = 0, now = 0;
 
     for (int i = 1; i < x->argc; i++) {
         if (arg_is(&x->argv[i], "nosave"))
@@ -582,7 +582,7 @@ int cmd_shutdown(struct ctx *x)
         else if (arg_is(&x->argv[i], "save"))
             save = 1;
         else if (arg_is(&x->argv[i], "now"))
-            others = 1;
+            now = 1;
         else if (arg_is(&x->argv[i], "force"))
             force = 1;
         else if (arg_is(&x->argv[i], "abort"))
@@ -592,7 +592,7 @@ int cmd_shutdown(struct ctx *x)
             return CMD_DONE;
         }
     }
-    if ((abort_req && (nosave || save || force || others)) || (nosave && save)) {
+    if ((abort_req && (nosave || save || force || now)) || (nosave && save)) {
         ctx_error(x, ERR_SYNTAX);
         return CMD_DONE;
     }

@@ -29,11 +29,14 @@ static uint64_t tsc_per_us;
 
 static inline uint64_t get_tsc_per_us(void)
 {
-    if (unlikely(!tsc_per_us)) {
-        uint64_t v = rte_get_tsc_hz() / 1000000;
-        __atomic_store_n(&tsc_per_us, v ? v : 1000, __ATOMIC_RELAXED);
+    uint64_t v = __atomic_load_n(&tsc_per_us, __ATOMIC_RELAXED);
+
+    if (unlikely(!v)) { /* every thread computes the same value */
+        v = rte_get_tsc_hz() / 1000000;
+        v = v ? v : 1000;
+        __atomic_store_n(&tsc_per_us, v, __ATOMIC_RELAXED);
     }
-    return tsc_per_us;
+    return v;
 }
 
 uint64_t cmdstat_usec(const struct cmdstat *cs)

@@ -104,9 +104,11 @@ static inline uint16_t cksum_l4(const struct rte_ipv4_hdr *ip, const void *l4)
 /* cksum_l4_ok: nonzero when the TCP/UDP checksum of the segment after @ip is right. */
 static inline int cksum_l4_ok(const struct rte_ipv4_hdr *ip, const void *l4)
 {
-    size_t l4len = (size_t)rte_be_to_cpu_16(ip->total_length) - rte_ipv4_hdr_len(ip);
+    size_t tl = rte_be_to_cpu_16(ip->total_length), hl = rte_ipv4_hdr_len(ip);
 
-    return cksum_l4_sum(ip, l4, l4len) == 0xffff;
+    /* callers have checked total_length against the frame; a header longer than the total
+     * is refused here too rather than read past */
+    return tl >= hl && cksum_l4_sum(ip, l4, tl - hl) == 0xffff;
 }
 
 #endif

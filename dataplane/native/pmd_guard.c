@@ -30,8 +30,7 @@ unsigned long pmd_guard_waits(void)
 /* Resolved by the dynamic linker before libc's for every DSO of the process, PMDs included. */
 int munmap(void *addr, size_t len)
 {
-    if (__atomic_load_n(&armed, __ATOMIC_ACQUIRE) && rte_thread_is_intr() &&
-        !urcu_qsbr_read_ongoing()) {
+    if (__atomic_load_n(&armed, __ATOMIC_ACQUIRE) && rte_thread_is_intr()) {
         uint64_t t0 = rte_get_timer_cycles();
 
         urcu_qsbr_synchronize_rcu();

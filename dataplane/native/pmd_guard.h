@@ -10,12 +10,18 @@
  * pmd_guard interposes munmap() for the process. While armed, a munmap() called from the EAL
  * interrupt thread first waits for an RCU grace period (liburcu QSBR): every polling lcore is
  * an online urcu-qsbr reader that reports a quiescent state once per loop iteration, outside
- * any burst call. Each burst call tests the connected flag first, so once the grace period has
- * passed no lcore can still be using the memory. Calls from any other thread, or while
- * disarmed, go straight to the system call.
+ * any burst call. Each burst call tests the connected flag before it touches the rings and
+ * buffers, so once the grace period has passed no lcore can still be using the memory. Calls
+ * from any other thread, or while disarmed, go straight to the system call.
+ *
+ * Not covered: net_memif closes the queues' event fds before the unmap; a burst in progress on
+ * a ring in interrupt mode (a peer that clears MEMIF_RING_FLAG_MASK_INT, e.g. libmemif in
+ * interrupt mode) may read or write a closed fd number. DPDK peers poll.
  *
  * Thread-safety: pmd_guard_arm() from the main lcore before the workers start and after they
- * stop; munmap() from any thread.
+ * stop; munmap() from any thread. While armed, the interrupt thread (and every EAL interrupt
+ * or alarm callback behind it) waits up to one iteration of the slowest lcore per unmap: no
+ * lcore may block on something the interrupt thread provides.
  */
 #ifndef DP_PMD_GUARD_H
 #define DP_PMD_GUARD_H

@@ -574,8 +574,15 @@ static void tcp_push(struct ld_core *lc)
 
 int flow_loop(void *arg)
 {
-    /* the main lcore passes its core; the workers find theirs (same order as ld_cores) */
-    struct ld_core *lc = arg ? arg : ld_cores[rte_lcore_index((int)rte_lcore_id())];
+    /* each lcore finds its core by lcore id (ld_cores is in id order; rte_lcore_index would
+     * follow the order of -l/--lcores, and the main lcore need not be the first) */
+    struct ld_core *lc = arg;
+
+    for (unsigned i = 0; !lc && i < ld_ncores; i++)
+        if (ld_cores[i]->lcore == rte_lcore_id())
+            lc = ld_cores[i];
+    if (!lc)
+        return -1;
     uint64_t now = rte_rdtsc(), next_progress = now + ld_tsc_hz, connect_i = 0;
     uint64_t close_end = 0, pl_seen = 0, pl_stall = now + 10 * ld_tsc_hz;
 

@@ -643,8 +643,7 @@ int main(int argc, char **argv)
     pre0 = t_launch;
     pmd_guard_arm(true, NULL); /* the server may go away mid-run (net_memif) */
     rte_eal_mp_remote_launch(flow_loop, NULL, SKIP_MAIN);
-    /* the main lcore runs core 0 */
-    flow_loop(ld_cores[0]);
+    flow_loop(NULL); /* the main lcore runs its own core too */
     rte_eal_mp_wait_lcore();
     pmd_guard_arm(false, NULL);
     sum_stats(&s, &infl);

@@ -21,6 +21,23 @@ static const char *const pair_values[] = {
     "9223372036854775807", "-9223372036854775808", "007", "-0", "", "x",
 };
 
+/* one field: into the expected key, and into the blob in @kind's encoding (0 listpack,
+ * 1 ziplist, 2 zipmap) */
+static void add_pair(struct tkey *k, struct tblob *t, int kind, const char *f, const char *v,
+                     size_t vlen)
+{
+    tkey_add_field(k, f, strlen(f), v, vlen);
+    if (kind == 0) {
+        lp_add(t, f, strlen(f));
+        lp_add(t, v, vlen);
+    } else if (kind == 1) {
+        zl_add(t, f, strlen(f));
+        zl_add(t, v, vlen);
+    } else {
+        zm_add(t, f, strlen(f), v, vlen);
+    }
+}
+
 static void add_pairs(struct tkey *k, struct tblob *t, int kind, int with_big)
 {
     char big[5000];
@@ -29,32 +46,14 @@ static void add_pairs(struct tkey *k, struct tblob *t, int kind, int with_big)
         char f[16];
         snprintf(f, sizeof(f), "f%zu", i);
         const char *v = pair_values[i];
-        tkey_add_field(k, f, strlen(f), v, strlen(v));
-        if (kind == 0) {
-            lp_add(t, f, strlen(f));
-            lp_add(t, v, strlen(v));
-        } else if (kind == 1) {
-            zl_add(t, f, strlen(f));
-            zl_add(t, v, strlen(v));
-        } else {
-            zm_add(t, f, strlen(f), v, strlen(v));
-        }
+        add_pair(k, t, kind, f, v, strlen(v));
     }
     /* Integer fields with integer values (both rendered from integer encodings). */
     for (int i = 0; i < 4; i++) {
         char f[16], v[16];
         snprintf(f, sizeof(f), "%d", 1000 + i * 100000);
         snprintf(v, sizeof(v), "%d", -i);
-        tkey_add_field(k, f, strlen(f), v, strlen(v));
-        if (kind == 0) {
-            lp_add(t, f, strlen(f));
-            lp_add(t, v, strlen(v));
-        } else if (kind == 1) {
-            zl_add(t, f, strlen(f));
-            zl_add(t, v, strlen(v));
-        } else {
-            zm_add(t, f, strlen(f), v, strlen(v));
-        }
+        add_pair(k, t, kind, f, v, strlen(v));
     }
     /* Strings of 63/64, 300 (ziplist 14-bit and big prevlen), 4095/4096 and 20000 bytes. */
     const size_t sizes[] = { 63, 64, 300, 4095, 4096, 20000 };
@@ -63,16 +62,7 @@ static void add_pairs(struct tkey *k, struct tblob *t, int kind, int with_big)
         snprintf(f, sizeof(f), "s%zu", sizes[i]);
         char *v = xmalloc(sizes[i]);
         memset(v, 'a' + (int)i, sizes[i]);
-        tkey_add_field(k, f, strlen(f), v, sizes[i]);
-        if (kind == 0) {
-            lp_add(t, f, strlen(f));
-            lp_add(t, v, sizes[i]);
-        } else if (kind == 1) {
-            zl_add(t, f, strlen(f));
-            zl_add(t, v, sizes[i]);
-        } else {
-            zm_add(t, f, strlen(f), v, sizes[i]);
-        }
+        add_pair(k, t, kind, f, v, sizes[i]);
         free(v);
     }
 }

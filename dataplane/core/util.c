@@ -98,18 +98,48 @@ int string2d(const char *s, size_t len, double *out)
     return 1;
 }
 
+static int digits10(unsigned long long v)
+{
+    int n = 1;
+
+    for (;;) {
+        if (v < 10)
+            return n;
+        if (v < 100)
+            return n + 1;
+        if (v < 1000)
+            return n + 2;
+        if (v < 10000)
+            return n + 3;
+        v /= 10000;
+        n += 4;
+    }
+}
+
 int ull2string(char *buf, unsigned long long v)
 {
-    char tmp[LL_STR_SIZE];
-    int n = 0, i;
+    /* two digits per step from the end, as Redis's ull2string does */
+    static const char pairs[201] = "0001020304050607080910111213141516171819"
+                                   "2021222324252627282930313233343536373839"
+                                   "4041424344454647484950515253545556575859"
+                                   "6061626364656667686970717273747576777879"
+                                   "8081828384858687888990919293949596979899";
+    int n = digits10(v), i = n - 1;
 
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (i = 0; i < n; i++)
-        buf[i] = tmp[n - 1 - i];
     buf[n] = '\0';
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        buf[i] = pairs[d + 1];
+        buf[i - 1] = pairs[d];
+        i -= 2;
+    }
+    if (v < 10) {
+        buf[i] = (char)('0' + v);
+    } else {
+        buf[i] = pairs[v * 2 + 1];
+        buf[i - 1] = pairs[v * 2];
+    }
     return n;
 }
 

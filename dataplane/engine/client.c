@@ -304,6 +304,7 @@ void client_input(struct client *c)
         c->ps.unauth = need_auth(c);
     }
     dispatch_flush_batch(c);
+    prefetch_memo_clear(c); /* its keys point into the input buffer */
     ibuf_compact(c);
     check_output_limits(c);
     if (obuf_len(&c->out) || (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)))

@@ -57,17 +57,25 @@ static void __attribute__((constructor)) lookup_build(void)
 const struct cmd_def *cmd_lookup(const char *name, size_t len, int internal)
 {
     char low[CMD_NAME_MAX];
-    uint32_t b;
+    uint32_t h = 2166136261u, b;
 
     if (len == 0 || len > CMD_NAME_MAX)
         return NULL;
-    for (size_t i = 0; i < len; i++)
-        low[i] = (char)tolower((unsigned char)name[i]);
-    b = name_hash(low, len) & (LOOKUP_SIZE - 1);
+    for (size_t i = 0; i < len; i++) { /* lower case (ASCII, as command names are) and hash */
+        char ch = name[i];
+        low[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
+        h = (h ^ (uint8_t)low[i]) * 16777619u; /* name_hash() */
+    }
+    b = h & (LOOKUP_SIZE - 1);
     while (lookup_tab[b] >= 0) {
         const struct cmd_def *d = &cmd_defs[lookup_tab[b]];
-        if (d->namelen == len && memcmp(d->name, low, len) == 0)
-            return (!internal && (d->flags & CMD_INTERNAL)) ? NULL : d;
+        if (d->namelen == len) {
+            size_t i = 0;
+            while (i < len && d->name[i] == low[i])
+                i++;
+            if (i == len)
+                return (!internal && (d->flags & CMD_INTERNAL)) ? NULL : d;
+        }
         b = (b + 1) & (LOOKUP_SIZE - 1);
     }
     return NULL;

@@ -390,8 +390,12 @@ static int scan_keys(struct prefetch_batch *b, const char **pp, const char *end,
         }
         if (key) {
             unsigned pi = multi ? srv_part_of_slot(key_slot(key, klen)) : 0;
+            uint16_t pdb = part_pdb(&srv.parts[pi], db);
             b->part[b->n] = (uint16_t)pi;
-            b->dg[b->n] = key_digest(part_pdb(&srv.parts[pi], db), key, klen);
+            b->pdb[b->n] = pdb;
+            b->key[b->n] = key;
+            b->klen[b->n] = (uint32_t)klen;
+            b->dg[b->n] = key_digest(pdb, key, klen);
             b->n++;
         }
         cmds++;
@@ -407,14 +411,27 @@ void prefetch_add(struct prefetch_batch *b, const char *p, size_t len, int db)
     scan_keys(b, &p, p + len, db, 1);
 }
 
-void prefetch_run(struct prefetch_batch *b)
+void prefetch_memo_clear(const void *owner)
+{
+    struct worker *w = worker_self();
+
+    if (w && w->part)
+        part_memo_clear(w->part, owner);
+}
+
+void prefetch_run(struct prefetch_batch *b, const void *owner)
 {
     const void *keyp[PREFETCH_AHEAD];
     hash_sig_t sig[PREFETCH_AHEAD];
     void *data[PREFETCH_AHEAD];
+    int idx[PREFETCH_AHEAD];
+    struct worker *w = worker_self();
+    struct part *own = w ? w->part : NULL;
     int n = b->n;
 
     b->n = 0;
+    if (own)
+        part_memo_reset(own, owner);
     if (n < 2)
         return; /* one lookup gains nothing from batching */
     /* one bulk lookup per partition present in the batch */
@@ -422,17 +439,19 @@ void prefetch_run(struct prefetch_batch *b)
         int m = 0;
         uint64_t hits = 0;
         unsigned pi = b->part[i];
+        struct part *p;
         if (pi == UINT16_MAX)
             continue;
         for (int j = i; j < n; j++)
             if (b->part[j] == pi) {
                 keyp[m] = &b->dg[j];
                 sig[m] = (hash_sig_t)b->dg[j];
+                idx[m] = j;
                 m++;
                 b->part[j] = UINT16_MAX;
             }
-        if (rte_hash_lookup_with_hash_bulk_data(srv.parts[pi].h, keyp, sig, (uint32_t)m, &hits,
-                                                data) < 0)
+        p = &srv.parts[pi];
+        if (rte_hash_lookup_with_hash_bulk_data(p->h, keyp, sig, (uint32_t)m, &hits, data) < 0)
             continue;
         for (int j = 0; j < m; j++)
             if (hits & (1ULL << j)) {
@@ -442,6 +461,13 @@ void prefetch_run(struct prefetch_batch *b)
                 rte_prefetch0((const char *)data[j] + RTE_CACHE_LINE_SIZE);
                 rte_prefetch0((const char *)data[j] + 2 * RTE_CACHE_LINE_SIZE);
             }
+        if (p != own)
+            continue;
+        for (int j = 0; j < m; j++) { /* in scan order: idx[] grows */
+            int k = idx[j];
+            part_memo_add(p, b->pdb[k], b->key[k], b->klen[k], b->dg[k],
+                          (hits & (1ULL << j)) ? data[j] : NULL);
+        }
     }
 }
 
@@ -452,7 +478,7 @@ void dispatch_prefetch(struct client *c)
 
     b.n = 0;
     scan_keys(&b, &p, end, c->db, PREFETCH_AHEAD);
-    prefetch_run(&b);
+    prefetch_run(&b, c);
 }
 
 /* ---- forwarding ---- */

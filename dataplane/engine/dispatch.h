@@ -82,14 +82,25 @@ struct prefetch_batch {
     int n;
     uint64_t dg[PREFETCH_AHEAD];
     uint16_t part[PREFETCH_AHEAD];
+    uint16_t pdb[PREFETCH_AHEAD];
+    uint32_t klen[PREFETCH_AHEAD];
+    const char *key[PREFETCH_AHEAD];
 };
 
 /* prefetch_add: add the key of the first whole command in @p..@p+@len (db @db) if it has
  * one and the batch has room. Only reads the bytes; anything unexpected adds nothing. */
 void prefetch_add(struct prefetch_batch *b, const char *p, size_t len, int db);
 
-/* prefetch_run: bulk-look up the batch's keys and prefetch their entries; empties it. */
-void prefetch_run(struct prefetch_batch *b);
+/* prefetch_run: bulk-look up the batch's keys and prefetch their entries; empties it. What
+ * it found in the calling worker's own partition goes into that partition's lookup memo
+ * (part.h) until the next prefetch_run or prefetch_memo_clear(@owner). @owner: the client
+ * whose input was scanned, NULL for an RX burst. The key bytes must stay readable until
+ * then. */
+void prefetch_run(struct prefetch_batch *b, const void *owner);
+
+/* prefetch_memo_clear: empty the calling worker's lookup memo if @owner filled it (before
+ * the key bytes it points to go away). */
+void prefetch_memo_clear(const void *owner);
 
 /* dispatch_flush_batch: send @c's open batch, if any (the client becomes suspended). */
 void dispatch_flush_batch(struct client *c);

@@ -274,7 +274,7 @@ static void udp_prefetch_burst(struct net_core *nc, int pi, struct rte_mbuf **pk
         off += (uint32_t)sizeof(*uh) + UDP_HDR_LEN;
         prefetch_add(&b, (const char *)d + off, dlen - off, 0); /* a datagram starts in db 0 */
     }
-    prefetch_run(&b);
+    prefetch_run(&b, NULL);
 }
 
 unsigned net_rx(struct net_core *nc)
@@ -292,6 +292,7 @@ unsigned net_rx(struct net_core *nc)
             pkts[i]->port = (uint16_t)pi; /* index into net.ports from here on */
             frame_input(nc, pkts[i], 0);
         }
+        prefetch_memo_clear(NULL); /* its keys were in these packets */
         total += n;
     }
     return total;

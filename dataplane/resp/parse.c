@@ -216,6 +216,32 @@ static long long line_end(const char *base, size_t avail, size_t pos)
     return cr - (base + pos);
 }
 
+/* The common "<digits>\r\n" line after the type byte at @pos, read in one pass: the value
+ * into *@v and the line length (type byte to '\r') returned. 0 when the line is anything
+ * else (not yet whole, a sign, a leading zero, over 17 digits, another byte): the caller
+ * then takes the general path, which gives the exact error. */
+static inline long long quick_num(const char *base, size_t avail, size_t pos, long long *v)
+{
+    const char *s = base + pos + 1, *end = base + avail;
+    const char *q = s;
+    long long n;
+
+    if (q >= end || *q < '1' || *q > '9') {
+        if (q + 2 < end && q[0] == '0' && q[1] == '\r') {
+            *v = 0;
+            return 2;
+        }
+        return 0;
+    }
+    n = *q++ - '0';
+    while (q < end && *q >= '0' && *q <= '9' && q - s < 17)
+        n = n * 10 + (*q++ - '0');
+    if (q + 1 >= end || *q != '\r') /* '\n' must be there too (not checked, as Redis) */
+        return 0;
+    *v = n;
+    return q - (base + pos);
+}
+
 int resp_parse(struct resp_parser *p, const char *base, size_t avail)
 {
     long long ll, n;
@@ -225,12 +251,18 @@ int resp_parse(struct resp_parser *p, const char *base, size_t avail)
             return RESP_EUNFIN;
         if (base[0] != '*')
             return parse_inline(p, base, avail);
+        n = quick_num(base, avail, 0, &ll);
+        if (n)
+            goto have_count;
         n = line_end(base, avail, 0);
         if (n == -2)
             return fail(p, RERR_MBULK_BIG);
         if (n < 0)
             return RESP_EUNFIN;
-        if (!string2ll(base + 1, (size_t)n - 1, &ll) || ll > PROTO_MULTIBULK_MAX)
+        if (!string2ll(base + 1, (size_t)n - 1, &ll))
+            return fail(p, RERR_MBULK_LEN);
+    have_count:
+        if (ll > PROTO_MULTIBULK_MAX)
             return fail(p, RERR_MBULK_LEN);
         if (ll > PROTO_UNAUTH_ARGS_MAX && p->unauth)
             return fail(p, RERR_UNAUTH_MBULK);
@@ -245,6 +277,8 @@ int resp_parse(struct resp_parser *p, const char *base, size_t avail)
     }
     while (p->mbulk) {
         if (p->bulk < 0) {
+            if (avail > p->pos && base[p->pos] == '$' && (n = quick_num(base, avail, p->pos, &ll)))
+                goto have_len;
             n = line_end(base, avail, p->pos);
             if (n == -2)
                 return fail(p, RERR_BULK_BIG);
@@ -255,7 +289,10 @@ int resp_parse(struct resp_parser *p, const char *base, size_t avail)
                 p->err_char = (c == '\r' || c == '\n') ? ' ' : c;
                 return fail(p, RERR_DOLLAR);
             }
-            if (!string2ll(base + p->pos + 1, (size_t)n - 1, &ll) || ll < 0 || ll > p->max_bulk)
+            if (!string2ll(base + p->pos + 1, (size_t)n - 1, &ll) || ll < 0)
+                return fail(p, RERR_BULK_LEN);
+        have_len:
+            if (ll > p->max_bulk)
                 return fail(p, RERR_BULK_LEN);
             if (ll > PROTO_UNAUTH_BULK_MAX && p->unauth)
                 return fail(p, RERR_UNAUTH_BULK);

@@ -29,6 +29,18 @@ static uint32_t digest_sig(const void *key, uint32_t len, uint32_t init)
     return (uint32_t)d;
 }
 
+/* The table's keys are 8-byte digests: rte_hash would compare them with memcmp (it has
+ * vector compares for 16 bytes and up only); this is one load and compare each. */
+static int digest_eq(const void *a, const void *b, size_t len)
+{
+    uint64_t x, y;
+
+    (void)len;
+    memcpy(&x, a, sizeof(x));
+    memcpy(&y, b, sizeof(y));
+    return x != y;
+}
+
 static inline uint64_t rc_aux(unsigned kind, uint64_t v)
 {
     return kind | v << 2;
@@ -88,6 +100,7 @@ int part_setup(struct part *p, uint32_t id, uint32_t capacity, uint32_t ndb, int
     p->h = rte_hash_create(&hp);
     if (!p->h)
         return -ENOMEM; /* the caller says what to do (one message) */
+    rte_hash_set_cmp_func(p->h, digest_eq); /* single process: a function pointer is fine */
     pow2 = rte_align64pow2(capacity);
     /* key store, buckets and extendable buckets, free-slot ring */
     p->index_bytes = (uint64_t)(capacity + 1) * 16 + pow2 / 8 * 64 * 2 + pow2 * 4;
@@ -139,6 +152,79 @@ static struct ovf_node *ovf_find(const struct part *p, uint16_t pdb, const char 
             return n;
     }
     return NULL;
+}
+
+/* ---- lookup memo ---- */
+
+static inline int key_bytes_eq(const char *a, const char *b, size_t n)
+{
+    if (a == b)
+        return 1;
+    if (n >= 8 && n <= 16) {
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
+void part_memo_reset(struct part *p, const void *owner)
+{
+    p->memo.n = p->memo.next = 0;
+    p->memo.owner = owner;
+}
+
+void part_memo_add(struct part *p, uint16_t pdb, const char *key, size_t klen, uint64_t dg,
+                   struct entry *e)
+{
+    struct part_memo *m = &p->memo;
+
+    if (m->n == PART_MEMO_MAX)
+        return;
+    m->key[m->n] = key;
+    m->klen[m->n] = (uint32_t)klen;
+    m->pdb[m->n] = pdb;
+    m->dg[m->n] = dg;
+    m->e[m->n] = e;
+    m->n++;
+}
+
+int part_memo_take(struct part *p, uint16_t pdb, const char *key, size_t klen, uint64_t *dg,
+                   struct entry **e)
+{
+    struct part_memo *m = &p->memo;
+
+    /* keys are looked up in the order they were added: try the next two (a command whose
+     * key was not added may sit in between) */
+    for (int i = m->next; i < m->n && i < m->next + 2; i++) {
+        if (m->klen[i] != klen || m->pdb[i] != pdb || !key_bytes_eq(m->key[i], key, klen))
+            continue;
+        m->next = i + 1;
+        *dg = m->dg[i];
+        /* a digest match only: the entry may hold another key of the same digest */
+        *e = (m->e[i] && entry_key_eq(m->e[i], pdb, key, klen)) ? m->e[i] : NULL;
+        return 1;
+    }
+    return 0;
+}
+
+void part_memo_clear(struct part *p, const void *owner)
+{
+    if (p->memo.owner == owner)
+        p->memo.n = p->memo.next = 0;
+}
+
+/* An entry leaves the table: the memo must not hand it out any more. */
+static inline void part_memo_forget(struct part *p, const struct entry *e)
+{
+    struct part_memo *m = &p->memo;
+
+    for (int i = m->next; i < m->n; i++)
+        if (m->e[i] == e)
+            m->e[i] = NULL;
 }
 
 struct entry *part_find(const struct part *p, uint16_t pdb, const char *key, size_t klen,
@@ -228,6 +314,7 @@ void part_replace(struct part *p, struct entry *old, struct entry *nw, uint64_t 
 {
     uint8_t f = entry_flags(old);
 
+    part_memo_forget(p, old);
     part_before_write(p, old);
 
     if (f & ENTRY_F_OVF) {
@@ -258,6 +345,7 @@ void part_delete(struct part *p, struct entry *e, uint64_t dg, int keep_val)
 {
     uint8_t f = entry_flags(e);
 
+    part_memo_forget(p, e);
     part_before_write(p, e);
 
     count_add(p, e, -1);

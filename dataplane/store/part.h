@@ -51,6 +51,22 @@ struct ovf_node {
     uint64_t dg;
 };
 
+/* The lookup memo: the owner's latest bulk lookup (a pipeline's or an RX burst's keys),
+ * kept so that the commands which follow find their key's digest and entry without hashing
+ * the key and searching the table again. Owner only. part_replace and part_delete drop an
+ * entry that leaves the table from it, so an entry it hands out is the key's entry. */
+#define PART_MEMO_MAX 32
+
+struct part_memo {
+    int n, next;
+    const void *owner; /* who filled it (only it clears it) */
+    const char *key[PART_MEMO_MAX]; /* the caller keeps the bytes readable until cleared */
+    uint32_t klen[PART_MEMO_MAX];
+    uint16_t pdb[PART_MEMO_MAX];
+    uint64_t dg[PART_MEMO_MAX];
+    struct entry *e[PART_MEMO_MAX]; /* NULL: not found (or dropped): look the digest up */
+};
+
 struct part {
     /* shared with readers */
     struct rte_hash *h;
@@ -80,6 +96,7 @@ struct part {
     struct reclaim rc;
     uint64_t rng;
     uint32_t expire_cursor;
+    struct part_memo memo;
 };
 
 /* part_setup: create the partition's table (@capacity keys) and memory. @shared: other cores
@@ -99,6 +116,19 @@ static inline uint16_t part_pdb(const struct part *p, int db)
  * Does not look at expiry. Any online thread (see the file comment). */
 struct entry *part_find(const struct part *p, uint16_t pdb, const char *key, size_t klen,
                         uint64_t dg);
+
+/* part_memo_reset: empty the memo and name its @owner. Owner thread. */
+void part_memo_reset(struct part *p, const void *owner);
+/* part_memo_add: remember that @key (@klen bytes, physical db @pdb) has digest @dg and that
+ * the table mapped it to @e (NULL: nothing) just now. Ignored when full. Owner thread. */
+void part_memo_add(struct part *p, uint16_t pdb, const char *key, size_t klen, uint64_t dg,
+                   struct entry *e);
+/* part_memo_take: if the memo holds @key next: 1, its digest in *@dg and its entry in *@e
+ * (NULL: look it up by digest; expiry not checked). Else 0. Owner thread. */
+int part_memo_take(struct part *p, uint16_t pdb, const char *key, size_t klen, uint64_t *dg,
+                   struct entry **e);
+/* part_memo_clear: empty the memo if @owner filled it. Owner thread. */
+void part_memo_clear(struct part *p, const void *owner);
 
 /* part_new_entry: allocate an unpublished entry for (@pdb, @key) with @vcap value bytes; all
  * other fields zero (type string, no expiry). NULL when out of memory. Owner. */

@@ -5,6 +5,7 @@
  */
 #include "dp_test.h"
 
+#include "core/hash.h"
 #include "engine/expire.h"
 #include "engine/worker.h"
 #include "store/part.h"
@@ -252,6 +253,112 @@ static void test_pipelined_replies_and_append(void **state)
     dp_test_server_down();
 }
 
+/* Append one RESP multibulk command to @b at *@n (the form the lookahead scans). */
+static void put_cmd(char *b, size_t *n, int argc, const char *const *argv, const size_t *len)
+{
+    *n += (size_t)sprintf(b + *n, "*%d\r\n", argc);
+    for (int i = 0; i < argc; i++) {
+        *n += (size_t)sprintf(b + *n, "$%zu\r\n", len[i]);
+        memcpy(b + *n, argv[i], len[i]);
+        *n += len[i];
+        memcpy(b + *n, "\r\n", 2);
+        *n += 2;
+    }
+}
+
+static void put2(char *b, size_t *n, const char *cmd, const char *key)
+{
+    const char *v[] = { cmd, key };
+    size_t l[] = { strlen(cmd), strlen(key) };
+    put_cmd(b, n, 2, v, l);
+}
+
+static void put3(char *b, size_t *n, const char *cmd, const char *key, const char *val,
+                 size_t vlen)
+{
+    const char *v[] = { cmd, key, val };
+    size_t l[] = { strlen(cmd), strlen(key), vlen };
+    put_cmd(b, n, 3, v, l);
+}
+
+/*
+ * A pipeline is looked up in bulk before it runs (dispatch_prefetch) and its commands reuse
+ * what that lookup found (the partition's lookup memo). Writes inside the same pipeline must
+ * win over what the lookahead saw: entries replaced (a large value's block is freed at once
+ * with one worker) or deleted, and keys created, between the lookahead and the read.
+ */
+static void test_pipeline_lookahead_sees_writes(void **state)
+{
+    enum { BIG = 70000 }; /* over the slab's largest chunk: its own block */
+    char *a = malloc(BIG), *bv = malloc(BIG), *buf = malloc(4 * BIG + 4096), *want, *r;
+    size_t n = 0, w = 0;
+    struct client *c;
+
+    (void)state;
+    memset(a, 'A', BIG);
+    memset(bv, 'B', BIG);
+    want = malloc(4 * BIG + 4096);
+    dp_test_server(NULL);
+    c = dp_test_client();
+    put3(buf, &n, "SET", "big", a, BIG);
+    put3(buf, &n, "SET", "small", "s1", 2);
+    r = dp_test_send(c, buf, n);
+    assert_string_equal(r, "+OK\r\n+OK\r\n");
+    free(r);
+
+    n = 0;
+    put2(buf, &n, "GET", "big");                /* the lookahead's entry */
+    put3(buf, &n, "SET", "big", bv, BIG);       /* replaced: the old block is freed */
+    put2(buf, &n, "GET", "big");                /* must see B */
+    put2(buf, &n, "GET", "small");
+    put2(buf, &n, "DEL", "small");
+    put2(buf, &n, "GET", "small");              /* deleted after the lookahead */
+    put2(buf, &n, "GET", "new");                /* missing at lookahead time ... */
+    put3(buf, &n, "SET", "new", "n1", 2);       /* ... created ... */
+    put2(buf, &n, "GET", "new");                /* ... and found */
+    put2(buf, &n, "DEL", "big");
+    put2(buf, &n, "GET", "big");
+    r = dp_test_send(c, buf, n);
+    w = (size_t)sprintf(want, "$%d\r\n", BIG);
+    memcpy(want + w, a, BIG);
+    w += BIG;
+    w += (size_t)sprintf(want + w, "\r\n+OK\r\n$%d\r\n", BIG);
+    memcpy(want + w, bv, BIG);
+    w += BIG;
+    w += (size_t)sprintf(want + w, "\r\n$2\r\ns1\r\n:1\r\n$-1\r\n$-1\r\n+OK\r\n$2\r\nn1\r\n"
+                                   ":1\r\n$-1\r\n");
+    assert_int_equal(strlen(r), w);
+    assert_memory_equal(r, want, w);
+    free(r);
+
+    /* digest collisions: 64 keys over 4 digests; each GET in one pipeline finds its own */
+    key_digest_mask = 0x3;
+    n = 0;
+    for (int i = 0; i < 64; i++) {
+        char k[16], v[16];
+        snprintf(k, sizeof(k), "key:%d", i);
+        snprintf(v, sizeof(v), "val:%d", i);
+        put3(buf, &n, "SET", k, v, strlen(v));
+    }
+    free(dp_test_send(c, buf, n));
+    n = w = 0;
+    for (int i = 0; i < 64; i++) {
+        char k[16];
+        snprintf(k, sizeof(k), "key:%d", i);
+        put2(buf, &n, "GET", k);
+        w += (size_t)sprintf(want + w, "$%zu\r\nval:%d\r\n", strlen(k), i);
+    }
+    r = dp_test_send(c, buf, n);
+    assert_string_equal(r, want);
+    free(r);
+    key_digest_mask = ~0ULL;
+    dp_test_server_down();
+    free(a);
+    free(bv);
+    free(buf);
+    free(want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_noeviction_and_volatile_without_ttl),
         cmocka_unit_test(test_index_full),
         cmocka_unit_test(test_pipelined_replies_and_append),
+        cmocka_unit_test(test_pipeline_lookahead_sees_writes),
     };
     dp_test_eal();
     return cmocka_run_group_tests(tests, NULL, NULL);

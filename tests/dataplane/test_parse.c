@@ -199,6 +199,12 @@ static void test_errors(void **state)
     expect_error("*abc\r\n", 6, 0, "ERR Protocol error: invalid multibulk length");
     expect_error("*2147483648\r\n", 13, 0, "ERR Protocol error: invalid multibulk length");
     expect_error("*+1\r\n", 5, 0, "ERR Protocol error: invalid multibulk length");
+    /* leading zeros and 18 digits leave the one-pass number reader for the general path */
+    expect_error("*01\r\n", 5, 0, "ERR Protocol error: invalid multibulk length");
+    expect_error("*00\r\n", 5, 0, "ERR Protocol error: invalid multibulk length");
+    expect_error("*1\r\n$01\r\n", 9, 0, "ERR Protocol error: invalid bulk length");
+    expect_error("*1\r\n$1x\r\n", 9, 0, "ERR Protocol error: invalid bulk length");
+    expect_error("*1\r\n$100000000000000000\r\n", 25, 0, "ERR Protocol error: invalid bulk length");
     expect_error("*1\r\n$-3\r\n", 9, 0, "ERR Protocol error: invalid bulk length");
     expect_error("*1\r\n$abc\r\n", 10, 0, "ERR Protocol error: invalid bulk length");
     expect_error("*1\r\n$536870913\r\n", 16, 0, "ERR Protocol error: invalid bulk length");
@@ -257,6 +263,10 @@ static void test_empty_and_lenient(void **state)
     resp_parser_next(&p);
     assert_int_equal(resp_parse(&p, "\r\n", 2), RESP_OK); /* empty inline line */
     assert_int_equal(p.argc, 0);
+    resp_parser_next(&p);
+    assert_int_equal(resp_parse(&p, "*1\r\n$0\r\n\r\n", 10), RESP_OK); /* empty argument */
+    assert_int_equal(p.argc, 1);
+    assert_int_equal(p.argv[0].len, 0);
     resp_parser_next(&p);
     /* Redis does not check the two bytes after a bulk payload */
     assert_int_equal(resp_parse(&p, "*1\r\n$4\r\nPINGxx", 14), RESP_OK);

@@ -41,11 +41,50 @@ static uint32_t name_hash(const char *s, size_t n)
     return h;
 }
 
+/* Names of up to 8 bytes (nearly every command) are found by their bytes as one word:
+ * lower-cased eight bytes at a time, hashed with one multiplication, compared at once. */
+#define SHORT_BITS 9
+#define SHORT_SIZE (1u << SHORT_BITS)
+
+static uint64_t short_word[SHORT_SIZE];
+static uint8_t short_len[SHORT_SIZE];
+static int16_t short_tab[SHORT_SIZE];
+
+/* @n (<= 8) bytes of @s as a word, ASCII upper case letters turned lower case */
+static inline uint64_t name_word(const char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t x = 0, h7, upper;
+
+    for (size_t i = 0; i < n; i++) /* no library call for a few bytes */
+        x |= (uint64_t)(uint8_t)s[i] << (8 * i);
+    h7 = x & ~high;
+    /* bytes >= 'A' and not > 'Z', among bytes below 0x80: their 0x20 bit set */
+    upper = (h7 + (0x80 - 'A') * ones) & ~(h7 + (0x80 - 'Z' - 1) * ones) & ~x & high;
+    return x | upper >> 2;
+}
+
+static inline uint32_t word_slot(uint64_t w)
+{
+    return (uint32_t)((w * 0x9E3779B97F4A7C15ULL) >> (64 - SHORT_BITS));
+}
+
 static void __attribute__((constructor)) lookup_build(void)
 {
     _Static_assert(LOOKUP_SIZE > 2 * CMD_TOP_COUNT, "grow LOOKUP_SIZE");
+    _Static_assert(SHORT_SIZE > 2 * CMD_TOP_COUNT, "grow SHORT_BITS");
     memset(lookup_tab, 0xff, sizeof(lookup_tab));
+    memset(short_tab, 0xff, sizeof(short_tab));
     for (int i = 0; i < CMD_TOP_COUNT; i++) {
+        if (cmd_defs[i].namelen <= 8) {
+            uint64_t w = name_word(cmd_defs[i].name, cmd_defs[i].namelen);
+            uint32_t b = word_slot(w);
+            while (short_tab[b] >= 0)
+                b = (b + 1) & (SHORT_SIZE - 1);
+            short_tab[b] = (int16_t)i;
+            short_word[b] = w;
+            short_len[b] = (uint8_t)cmd_defs[i].namelen;
+        }
         uint32_t b = name_hash(cmd_defs[i].name, cmd_defs[i].namelen) & (LOOKUP_SIZE - 1);
         while (lookup_tab[b] >= 0)
             b = (b + 1) & (LOOKUP_SIZE - 1);
@@ -61,6 +100,15 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len, int internal)
 
     if (len == 0 || len > CMD_NAME_MAX)
         return NULL;
+    if (len <= 8) {
+        uint64_t w = name_word(name, len);
+        for (b = word_slot(w); short_tab[b] >= 0; b = (b + 1) & (SHORT_SIZE - 1))
+            if (short_word[b] == w && short_len[b] == len) {
+                const struct cmd_def *d = &cmd_defs[short_tab[b]];
+                return (!internal && (d->flags & CMD_INTERNAL)) ? NULL : d;
+            }
+        return NULL;
+    }
     for (size_t i = 0; i < len; i++) { /* lower case (ASCII, as command names are) and hash */
         char ch = name[i];
         low[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);

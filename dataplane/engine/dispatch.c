@@ -430,10 +430,10 @@ void prefetch_run(struct prefetch_batch *b, const void *owner)
     int n = b->n;
 
     b->n = 0;
+    if (n < 2)
+        return; /* one lookup gains nothing from batching (and the memo stays as it is) */
     if (own)
         part_memo_reset(own, owner);
-    if (n < 2)
-        return; /* one lookup gains nothing from batching */
     /* one bulk lookup per partition present in the batch */
     for (int i = 0; i < n; i++) {
         int m = 0;

@@ -156,19 +156,22 @@ static struct ovf_node *ovf_find(const struct part *p, uint16_t pdb, const char 
 
 /* ---- lookup memo ---- */
 
-static inline int key_bytes_eq(const char *a, const char *b, size_t n)
+/* @key matches memo slot @i: by its bytes when the slot holds a copy, else by address */
+static inline int memo_key_eq(const struct part_memo *m, int i, const char *key, size_t klen)
 {
-    if (a == b)
-        return 1;
-    if (n >= 8 && n <= 16) {
+    const char *c = m->kcopy[i];
+
+    if (klen > PART_MEMO_KEY)
+        return m->key[i] == key;
+    if (klen >= 8) {
         uint64_t a0, a1, b0, b1;
-        memcpy(&a0, a, 8);
-        memcpy(&b0, b, 8);
-        memcpy(&a1, a + n - 8, 8);
-        memcpy(&b1, b + n - 8, 8);
+        memcpy(&a0, c, 8);
+        memcpy(&b0, key, 8);
+        memcpy(&a1, c + klen - 8, 8);
+        memcpy(&b1, key + klen - 8, 8);
         return ((a0 ^ b0) | (a1 ^ b1)) == 0;
     }
-    return memcmp(a, b, n) == 0;
+    return memcmp(c, key, klen) == 0;
 }
 
 void part_memo_reset(struct part *p, const void *owner)
@@ -185,6 +188,13 @@ void part_memo_add(struct part *p, uint16_t pdb, const char *key, size_t klen, u
     if (m->n == PART_MEMO_MAX)
         return;
     m->key[m->n] = key;
+    if (klen >= 8 && klen <= PART_MEMO_KEY) { /* two overlapping words, as compared */
+        memcpy(m->kcopy[m->n], key, 8);
+        memcpy(m->kcopy[m->n] + klen - 8, key + klen - 8, 8);
+    } else if (klen < 8) {
+        for (size_t i = 0; i < klen; i++)
+            m->kcopy[m->n][i] = key[i];
+    }
     m->klen[m->n] = (uint32_t)klen;
     m->pdb[m->n] = pdb;
     m->dg[m->n] = dg;
@@ -200,7 +210,7 @@ int part_memo_take(struct part *p, uint16_t pdb, const char *key, size_t klen, u
     /* keys are looked up in the order they were added: try the next two (a command whose
      * key was not added may sit in between) */
     for (int i = m->next; i < m->n && i < m->next + 2; i++) {
-        if (m->klen[i] != klen || m->pdb[i] != pdb || !key_bytes_eq(m->key[i], key, klen))
+        if (m->klen[i] != klen || m->pdb[i] != pdb || !memo_key_eq(m, i, key, klen))
             continue;
         m->next = i + 1;
         *dg = m->dg[i];

@@ -56,11 +56,15 @@ struct ovf_node {
  * the key and searching the table again. Owner only. part_replace and part_delete drop an
  * entry that leaves the table from it, so an entry it hands out is the key's entry. */
 #define PART_MEMO_MAX 32
+#define PART_MEMO_KEY 16
 
 struct part_memo {
     int n, next;
     const void *owner; /* who filled it (only it clears it) */
-    const char *key[PART_MEMO_MAX]; /* the caller keeps the bytes readable until cleared */
+    /* a key of up to PART_MEMO_KEY bytes is recognised by a copy of its bytes; a longer one
+     * only at the same address (the same bytes of the same input buffer) */
+    const char *key[PART_MEMO_MAX];
+    char kcopy[PART_MEMO_MAX][PART_MEMO_KEY];
     uint32_t klen[PART_MEMO_MAX];
     uint16_t pdb[PART_MEMO_MAX];
     uint64_t dg[PART_MEMO_MAX];
@@ -120,7 +124,8 @@ struct entry *part_find(const struct part *p, uint16_t pdb, const char *key, siz
 /* part_memo_reset: empty the memo and name its @owner. Owner thread. */
 void part_memo_reset(struct part *p, const void *owner);
 /* part_memo_add: remember that @key (@klen bytes, physical db @pdb) has digest @dg and that
- * the table mapped it to @e (NULL: nothing) just now. Ignored when full. Owner thread. */
+ * the table mapped it to @e (NULL: nothing) just now. Ignored when full. The memo keeps
+ * @key's address (compared, never read, for keys over PART_MEMO_KEY bytes). Owner thread. */
 void part_memo_add(struct part *p, uint16_t pdb, const char *key, size_t klen, uint64_t dg,
                    struct entry *e);
 /* part_memo_take: if the memo holds @key next: 1, its digest in *@dg and its entry in *@e

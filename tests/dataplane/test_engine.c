@@ -287,6 +287,8 @@ static void put3(char *b, size_t *n, const char *cmd, const char *key, const cha
  * win over what the lookahead saw: entries replaced (a large value's block is freed at once
  * with one worker) or deleted, and keys created, between the lookahead and the read.
  */
+#define LONGKEY "session:0123456789abcdef0123456789abcdef"
+
 static void test_pipeline_lookahead_sees_writes(void **state)
 {
     enum { BIG = 70000 }; /* over the slab's largest chunk: its own block */
@@ -302,8 +304,9 @@ static void test_pipeline_lookahead_sees_writes(void **state)
     c = dp_test_client();
     put3(buf, &n, "SET", "big", a, BIG);
     put3(buf, &n, "SET", "small", "s1", 2);
+    put3(buf, &n, "SET", LONGKEY, "l1", 2);
     r = dp_test_send(c, buf, n);
-    assert_string_equal(r, "+OK\r\n+OK\r\n");
+    assert_string_equal(r, "+OK\r\n+OK\r\n+OK\r\n");
     free(r);
 
     n = 0;
@@ -318,6 +321,9 @@ static void test_pipeline_lookahead_sees_writes(void **state)
     put2(buf, &n, "GET", "new");                /* ... and found */
     put2(buf, &n, "DEL", "big");
     put2(buf, &n, "GET", "big");
+    put2(buf, &n, "GET", LONGKEY); /* over 16 bytes: known by its address in the buffer */
+    put3(buf, &n, "SET", LONGKEY, "l2", 2);
+    put2(buf, &n, "GET", LONGKEY);
     r = dp_test_send(c, buf, n);
     w = (size_t)sprintf(want, "$%d\r\n", BIG);
     memcpy(want + w, a, BIG);
@@ -326,7 +332,7 @@ static void test_pipeline_lookahead_sees_writes(void **state)
     memcpy(want + w, bv, BIG);
     w += BIG;
     w += (size_t)sprintf(want + w, "\r\n$2\r\ns1\r\n:1\r\n$-1\r\n$-1\r\n+OK\r\n$2\r\nn1\r\n"
-                                   ":1\r\n$-1\r\n");
+                                   ":1\r\n$-1\r\n$2\r\nl1\r\n+OK\r\n$2\r\nl2\r\n");
     assert_int_equal(strlen(r), w);
     assert_memory_equal(r, want, w);
     free(r);

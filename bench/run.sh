@@ -3,7 +3,8 @@
 #   (a) dpcache native + dpcache-load over memif, UDP and TCP
 #   (b) dpcache posix  + redis-benchmark over loopback
 #   (c) redis-server   + redis-benchmark over loopback
-#   (d) the I/O ceiling: dpcache-load against dpdk-testpmd (macswap) on the same memif link
+#   (d) the I/O ceiling: dpcache-load against dpdk-testpmd (macswap) on the same memif link, and
+#       its p99 at redis-server's ~50% offered load (the latency floor of generator + link + host)
 # One server core (CPU 0); the load generators on the other CPU(s). Workload: 16-byte keys,
 # 100-byte values, 90% GET / 10% SET EX, uniform and zipf 0.99, 1M keys (scaled down in
 # --smoke); saturation throughput; p99 at 50% of saturation and at the offered load of
@@ -188,6 +189,12 @@ srv_stop
 
 testpmd_start
 gen ceiling-udp-uniform $WL --proto udp --conns 16 --pipeline 16 --reflect
+# the latency floor (generator + memif link + this host) at redis-server's ~50% offered load:
+# the same runs as native-udp-redis-half-r*, against the reflector (median p99 of three)
+for r in 1 2 3; do
+    gen ceiling-udp-redis-half-r$r $WL --proto udp --conns 50 --pipeline 16 --no-preload \
+        --rate "$REDIS_HALF_RATE" --reflect
+done
 srv_stop
 
 # ---------------------------------------------------------------- curves (native)

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
+
 #define IBUF_INITIAL   16384
 #define IBUF_MIN_READ  4096
 #define IBUF_KEEP_IDLE 32768 /* larger idle buffers are released */
@@ -257,6 +259,7 @@ void client_input(struct client *c)
     c->last_ms = w->now_ms;
     c->ps.max_bulk = srv.cfg.proto_max_bulk_len;
     c->ps.unauth = need_auth(c);
+    w->tsc_mark = rte_rdtsc(); /* the first command's time starts with its parsing */
     for (int ran = 0; c->pending == 0; ran++) {
         enum dispatch_result r;
         int rc, inl;
@@ -303,6 +306,7 @@ void client_input(struct client *c)
             break;
         c->ps.unauth = need_auth(c);
     }
+    w->tsc_mark = 0;
     dispatch_flush_batch(c);
     prefetch_memo_clear(c); /* its keys point into the input buffer */
     ibuf_compact(c);

@@ -47,6 +47,8 @@ struct worker {
     struct obuf_pool opool;
     uint64_t now_ms;   /* cached wall clock (ms) for this iteration */
     uint64_t now_us;   /* cached wall clock (us) */
+    uint64_t tsc_mark; /* within a client's input pass: the TSC where the next command's time
+                        * starts (the end of the previous one); 0 outside (see cmd_exec) */
     uint64_t rng;
 
     struct cds_list_head clients; /* every client of this worker */

@@ -129,7 +129,7 @@ void conn_drain_dirty(struct net_core *nc)
         c->flags &= ~CLIENT_DIRTY;
         if (c->flags & CLIENT_UDP) {
             if (!c->pending)
-                net_udp_reply(nc, c);
+                net_udp_reply(nc, c, NULL);
             continue;
         }
         if (!tc)

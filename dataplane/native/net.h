@@ -159,9 +159,11 @@ int net_ipv4_output(struct net_core *nc, struct rte_mbuf *m, uint32_t saddr, uin
 /* net_tcp_output: tcp_output_fn adapter (arg = struct net_core *). */
 int net_tcp_output(void *arg, struct rte_mbuf *m, uint32_t saddr, uint32_t daddr);
 
-/* net_udp_reply: send @c's UDP reply to the peer it came from (see udp.h), and recycle @c. */
+/* net_udp_reply: send @c's UDP reply to the peer it came from (see udp.h), and recycle @c.
+ * @reuse: an mbuf the caller is done with (the request's), taken for the first datagram
+ * instead of allocating one (always consumed), or NULL. */
 struct client;
-void net_udp_reply(struct net_core *nc, struct client *c);
+void net_udp_reply(struct net_core *nc, struct client *c, struct rte_mbuf *reuse);
 
 /* udp_peer_get/put: reply addresses from the core's preallocated pool (NULL when empty). */
 struct udp_peer *udp_peer_get(struct net_core *nc);

@@ -133,8 +133,8 @@ static void udp_input(struct net_core *nc, struct rte_mbuf *m, struct rte_ipv4_h
     peer->dport = uh->src_port;
     nc->st.udp_in++;
     c = udp_request(nc->w, (const uint8_t *)(uh + 1), (size_t)ulen - sizeof(*uh), peer);
-    rte_pktmbuf_free(m);
     if (!c) {
+        rte_pktmbuf_free(m);
         udp_peer_put(nc, peer);
         return;
     }
@@ -143,7 +143,9 @@ static void udp_input(struct net_core *nc, struct rte_mbuf *m, struct rte_ipv4_h
         c->flags &= ~CLIENT_DIRTY;
     }
     if (!c->pending)
-        net_udp_reply(nc, c);
+        net_udp_reply(nc, c, m); /* the request's mbuf carries the reply */
+    else
+        rte_pktmbuf_free(m);
 }
 
 static void tcp_in(struct net_core *nc, struct rte_mbuf *m, struct rte_ipv4_hdr *ip,

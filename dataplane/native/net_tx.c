@@ -191,19 +191,35 @@ int net_tcp_output(void *arg, struct rte_mbuf *m, uint32_t saddr, uint32_t daddr
     return net_ipv4_output(arg, m, saddr, daddr, IPPROTO_TCP);
 }
 
-void net_udp_reply(struct net_core *nc, struct client *c)
+/* An mbuf to build an outgoing frame in: @reuse (a received frame we are done with) when it
+ * is ours alone and in one segment, else a fresh one. */
+static struct rte_mbuf *tx_mbuf(struct net_core *nc, struct rte_mbuf *reuse)
+{
+    if (reuse) {
+        if (reuse->nb_segs == 1 && rte_mbuf_refcnt_read(reuse) == 1 &&
+            RTE_MBUF_DIRECT(reuse)) {
+            rte_pktmbuf_reset(reuse);
+            return reuse;
+        }
+        rte_pktmbuf_free(reuse);
+    }
+    return rte_pktmbuf_alloc(nc->pool);
+}
+
+void net_udp_reply(struct net_core *nc, struct client *c, struct rte_mbuf *reuse)
 {
     struct udp_peer *peer = c->sctx;
     unsigned n;
 
     if (!peer) {
+        rte_pktmbuf_free(reuse);
         udp_done(c);
         return;
     }
     udp_reply_prepare(c, net.udp_payload);
     n = udp_reply_datagrams(c, net.udp_payload);
     for (unsigned seq = 0; seq < n; seq++) {
-        struct rte_mbuf *m = rte_pktmbuf_alloc(nc->pool);
+        struct rte_mbuf *m = tx_mbuf(nc, seq == 0 ? reuse : NULL);
         struct rte_udp_hdr *uh;
         uint8_t *payload;
         size_t len;

@@ -140,9 +140,19 @@ int port_setup(struct net_port *p, const char *dev, int nq, struct rte_mempool *
     p->tx_offloads = conf.txmode.offloads;
     p->rx_offloads = conf.rxmode.offloads;
     rc = rte_eth_dev_set_mtu(pid, p->mtu);
-    if (rc && rc != -ENOTSUP)
-        log_warn("port %s: cannot set MTU %u (%s); keeping the device's", dev, p->mtu,
-                 rte_strerror(-rc));
+    if (rc) {
+        /* the stack sizes its frames (TCP MSS, UDP reply datagrams) from p->mtu: use what
+         * the device really carries, never more than asked */
+        uint16_t dev_mtu = 0;
+        if (rte_eth_dev_get_mtu(pid, &dev_mtu) == 0 && dev_mtu >= 576 && dev_mtu < p->mtu) {
+            log_warn("port %s: cannot set MTU %u (%s); using the device's, %u", dev, p->mtu,
+                     rte_strerror(-rc), dev_mtu);
+            p->mtu = dev_mtu;
+        } else if (rc != -ENOTSUP) {
+            log_warn("port %s: cannot set MTU %u (%s); keeping the device's", dev, p->mtu,
+                     rte_strerror(-rc));
+        }
+    }
     for (int q = 0; q < nq; q++) {
         int sock = rte_eth_dev_socket_id(pid);
         rc = rte_eth_rx_queue_setup(pid, (uint16_t)q, RX_DESC, sock < 0 ? 0 : (unsigned)sock,

@@ -208,7 +208,7 @@ static int setup(char *err, size_t errlen)
     const char *dev = embedded() ? TAP_DEV : srv.cfg.native_port;
     struct net_port *p = &net.ports[0];
     char devname[64];
-    unsigned nmbufs;
+    unsigned nmbufs, room;
     int nq = srv.nworkers;
 
     memset(&net, 0, sizeof(net));
@@ -236,7 +236,10 @@ static int setup(char *err, size_t errlen)
     snprintf(devname, sizeof(devname), "%s", dev);
     devname[strcspn(devname, ",")] = '\0'; /* the ethdev name of a vdev spec */
     nmbufs = (unsigned)nq * (2 * 1024 + NET_TX_BUF + 4 * NET_BURST + 4096) + 8192;
-    net.pool = rte_pktmbuf_pool_create("dpnet", nmbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+    /* one frame of the MTU fits one mbuf (the stack sends single-segment frames) */
+    room = RTE_PKTMBUF_HEADROOM + p->mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+    net.pool = rte_pktmbuf_pool_create("dpnet", nmbufs, 256, 0,
+                                       (uint16_t)RTE_MAX(room, (unsigned)RTE_MBUF_DEFAULT_BUF_SIZE),
                                        (int)rte_socket_id());
     if (!net.pool) {
         snprintf(err, errlen,

@@ -461,11 +461,13 @@ void prefetch_run(struct prefetch_batch *b, const void *owner)
             continue;
         for (int j = 0; j < m; j++)
             if (hits & (1ULL << j)) {
-                /* header, key and the first bytes of the value: a 16-byte key's 100-byte
-                 * value ends in the third line (the reply copies it) */
+                /* header, key and value (the reply copies it): a 16-byte key's 100-byte
+                 * value ends in the third or, depending on where the chunk starts in its
+                 * line, the fourth line */
                 rte_prefetch0(data[j]);
                 rte_prefetch0((const char *)data[j] + RTE_CACHE_LINE_SIZE);
                 rte_prefetch0((const char *)data[j] + 2 * RTE_CACHE_LINE_SIZE);
+                rte_prefetch0((const char *)data[j] + 3 * RTE_CACHE_LINE_SIZE);
             }
         if (p != own)
             continue;

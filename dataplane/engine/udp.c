@@ -154,7 +154,9 @@ unsigned udp_reply_datagrams(const struct client *c, size_t payload)
 {
     size_t n = obuf_len(&c->out);
 
-    return n == 0 ? 1 : (unsigned)((n + payload - 1) / payload);
+    if (n <= payload) /* nearly every reply: no division */
+        return 1;
+    return (unsigned)((n + payload - 1) / payload);
 }
 
 size_t udp_reply_build(const struct client *c, unsigned seq, size_t payload, uint8_t *buf)

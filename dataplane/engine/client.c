@@ -262,6 +262,7 @@ void client_input(struct client *c)
     w->tsc_mark = rte_rdtsc(); /* the first command's time starts with its parsing */
     for (int ran = 0; c->pending == 0; ran++) {
         enum dispatch_result r;
+        uint64_t mark;
         int rc, inl;
 
         if (ran % PREFETCH_AHEAD == 0 && c->in.len - c->in.pos > 64)
@@ -290,7 +291,10 @@ void client_input(struct client *c)
             resp_parser_next(&c->ps);
             continue;
         }
+        mark = w->tsc_mark;
         r = dispatch_command(c, c->ps.argc, c->ps.argv);
+        if (w->tsc_mark == mark) /* nothing was timed (rejected, forwarded): restart */
+            w->tsc_mark = rte_rdtsc();
         if (r == DISPATCH_DEFER) {
             resp_parser_next(&c->ps);
             break;

@@ -50,24 +50,32 @@ int cmd_exec(struct ctx *x)
     const struct cmd_def *cmd = x->cmd;
     /* In a client's input pass a command's time runs from the end of the previous command
      * (so it counts its own parsing too): one TSC read per command instead of two, which
-     * matters in a pipeline (rdtsc costs about 20 ns in a VM). */
-    uint64_t t0 = w->tsc_mark ? w->tsc_mark : rte_rdtsc(), t1, tsc, us, per_us;
+     * matters in a pipeline (rdtsc costs about 20 ns in a VM). A command run from inside
+     * this one (a plan's own-partition part) finds no mark and times itself. */
+    uint64_t mark = w->tsc_mark, t0, t1, tsc, us, per_us;
     struct cmdstat *cs;
     int cls, b, rc;
     long long slower;
 
+    w->tsc_mark = 0;
+    t0 = mark ? mark : rte_rdtsc();
     if (x->owner && x->p && (cmd->flags & (CMD_WRITE | CMD_DENYOOM)) && srv.cfg.maxmemory &&
         evict_if_needed(w, x->p) < 0 && (cmd->flags & CMD_DENYOOM)) {
         ctx_error(x, ERR_OOM);
         w->cmdstat[cmd->id].rejected++;
+        if (mark)
+            w->tsc_mark = rte_rdtsc();
         return CMD_DONE;
     }
     rc = cmd->fn(x);
-    if (rc == NEED_OWNER)
+    if (rc == NEED_OWNER) {
+        if (mark)
+            w->tsc_mark = rte_rdtsc();
         return rc;
+    }
     t1 = rte_rdtsc();
     tsc = t1 - t0;
-    if (w->tsc_mark)
+    if (mark)
         w->tsc_mark = t1;
     per_us = get_tsc_per_us();
     us = tsc < per_us ? 0 : tsc / per_us; /* most commands: under 1 us, no division */
@@ -473,6 +481,10 @@ void prefetch_run(struct prefetch_batch *b, const void *owner)
             continue;
         for (int j = 0; j < m; j++) { /* in scan order: idx[] grows */
             int k = idx[j];
+            /* an RX burst's long keys would be matched by address, but each request is
+             * copied into its pseudo-client before it runs: they could never match */
+            if (!owner && b->klen[k] > PART_MEMO_KEY)
+                continue;
             part_memo_add(p, b->pdb[k], b->key[k], b->klen[k], b->dg[k],
                           (hits & (1ULL << j)) ? data[j] : NULL);
         }

@@ -236,7 +236,16 @@ static int setup(char *err, size_t errlen)
     snprintf(devname, sizeof(devname), "%s", dev);
     devname[strcspn(devname, ",")] = '\0'; /* the ethdev name of a vdev spec */
     nmbufs = (unsigned)nq * (2 * 1024 + NET_TX_BUF + 4 * NET_BURST + 4096) + 8192;
-    /* one frame of the MTU fits one mbuf (the stack sends single-segment frames) */
+    /* one frame of the MTU fits one mbuf (the stack sends single-segment frames); a device
+     * that cannot take the MTU gets its own maximum (port_setup then falls back to it) */
+    {
+        uint16_t pid;
+        struct rte_eth_dev_info info;
+        if (rte_eth_dev_get_port_by_name(devname, &pid) == 0 &&
+            rte_eth_dev_info_get(pid, &info) == 0 && info.max_mtu >= 576 &&
+            info.max_mtu < p->mtu)
+            p->mtu = info.max_mtu;
+    }
     room = RTE_PKTMBUF_HEADROOM + p->mtu + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
     net.pool = rte_pktmbuf_pool_create("dpnet", nmbufs, 256, 0,
                                        (uint16_t)RTE_MAX(room, (unsigned)RTE_MBUF_DEFAULT_BUF_SIZE),

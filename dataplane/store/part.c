@@ -207,9 +207,9 @@ int part_memo_take(struct part *p, uint16_t pdb, const char *key, size_t klen, u
 {
     struct part_memo *m = &p->memo;
 
-    /* keys are looked up in the order they were added: try the next two (a command whose
-     * key was not added may sit in between) */
-    for (int i = m->next; i < m->n && i < m->next + 2; i++) {
+    /* keys are looked up in the order they were added: try the next few (commands whose
+     * argument 1 is not looked up, or that were rejected, leave theirs behind) */
+    for (int i = m->next; i < m->n && i < m->next + PART_MEMO_WINDOW; i++) {
         if (m->klen[i] != klen || m->pdb[i] != pdb || !memo_key_eq(m, i, key, klen))
             continue;
         m->next = i + 1;

@@ -57,6 +57,7 @@ struct ovf_node {
  * entry that leaves the table from it, so an entry it hands out is the key's entry. */
 #define PART_MEMO_MAX 32
 #define PART_MEMO_KEY 16
+#define PART_MEMO_WINDOW 4 /* slots part_memo_take looks at from the next one */
 
 struct part_memo {
     int n, next;
@@ -95,13 +96,13 @@ struct part {
     uint64_t snap_seen;       /* last snapshot id this partition cut */
     void (*snap_hook)(struct part *p, struct entry *e);
 
-    /* owner only */
-    struct slab slab;
+    /* owner only (on lines of its own: other cores read the fields above) */
+    struct slab slab __attribute__((aligned(64)));
     struct reclaim rc;
     uint64_t rng;
     uint32_t expire_cursor;
     struct part_memo memo;
-};
+} __attribute__((aligned(64))); /* an array of them: no line shared between partitions */
 
 /* part_setup: create the partition's table (@capacity keys) and memory. @shared: other cores
  * may read it concurrently (enables RCU-deferred frees). Returns 0 or -errno. */

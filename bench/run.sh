@@ -93,15 +93,25 @@ testpmd_start() {
 }
 srv_stop() { kill "$srv_pid" 2>/dev/null || true; wait "$srv_pid" 2>/dev/null || true; }
 
-# dpcache-load NAME [options]: one run into raw/NAME.json
+# dpcache-load NAME [options]: one run into raw/NAME.json. Exit status 2 is a set-up error
+# (the memif link did not come up: now and then the server side does not answer a new
+# connection in time); that is retried twice, and logged. Wrong replies (1) are not retried.
 gen() {
-    local name=$1; shift
-    log "$name: $*"
-    taskset -c $GEN_CPU "$LOAD" --no-huge -m 1024 --lcores 0@$GEN_CPU --file-prefix ${TAG}g \
-        --no-pci --log-level 'lib.*:warning' --vdev "net_memif0,role=client,socket=$SOCK" -- \
-        --src 10.1.0.1/24 --dst 10.1.0.2 --dport 6379 --quiet --label "$name" \
-        --json-file "$OUT/raw/$name.json" "$@" >"$OUT/raw/$name.txt" 2>&1 || {
-        log "$name: dpcache-load exit $? (see raw/$name.txt)"; true; }
+    local name=$1 rc; shift
+    for try in 1 2 3; do
+        log "$name: $*"
+        rc=0
+        taskset -c $GEN_CPU "$LOAD" --no-huge -m 1024 --lcores 0@$GEN_CPU --file-prefix ${TAG}g \
+            --no-pci --log-level 'lib.*:warning' --vdev "net_memif0,role=client,socket=$SOCK" -- \
+            --src 10.1.0.1/24 --dst 10.1.0.2 --dport 6379 --quiet --label "$name" \
+            --json-file "$OUT/raw/$name.json" "$@" >"$OUT/raw/$name.txt" 2>&1 || rc=$?
+        [ $rc -eq 0 ] && return 0
+        log "$name: dpcache-load exit $rc (see raw/$name.txt)"
+        [ $rc -eq 2 ] && [ $try -lt 3 ] || return 0
+        cp "$OUT/raw/$name.txt" "$OUT/raw/$name.try$try.txt"
+        rm -f "$OUT/raw/$name.json"
+        sleep 1
+    done
 }
 rps_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rps"])' "$OUT/raw/$1.json" 2>/dev/null || echo 0; }
 telemetry_used() { # used_memory of the running dpcache native (telemetry)

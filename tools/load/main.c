@@ -513,6 +513,7 @@ static int port_init(unsigned nq, char *err, size_t elen)
     struct rte_eth_conf conf;
     struct rte_eth_dev_info info;
     struct rte_mempool *pool;
+    int rc;
     unsigned nmbufs = nq * 32768 + 8192;
 
     if (opt.dev[0]) {
@@ -562,7 +563,11 @@ static int port_init(unsigned nq, char *err, size_t elen)
             snprintf(err, elen, "queue %u setup failed", q);
             return -1;
         }
-    if (rte_eth_dev_start(ld_port_id)) {
+    /* a memif client connects in dev_start: a server busy with the previous client's
+     * disconnect may refuse it for a moment, so try for a few seconds */
+    for (int t = 0; t < 20 && (rc = rte_eth_dev_start(ld_port_id)) != 0; t++)
+        rte_delay_ms(250);
+    if (rc) {
         snprintf(err, elen, "port start failed");
         return -1;
     }
@@ -576,6 +581,10 @@ static int port_init(unsigned nq, char *err, size_t elen)
         rte_eth_link_get_nowait(ld_port_id, &link);
         if (link.link_status)
             return 0;
+        if (t == 50) { /* no answer to the connection in 5 s: connect again */
+            rte_eth_dev_stop(ld_port_id);
+            rte_eth_dev_start(ld_port_id);
+        }
         rte_delay_ms(100);
     }
     snprintf(err, elen, "link down after 10 s (is the server side of the memif running?)");

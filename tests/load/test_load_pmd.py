@@ -42,6 +42,7 @@ def main():
     pmd = os.path.join(a.build, "tools", "dpcache-pmd")
     tag = "ldt%d" % os.getpid()
     sock, ctl = "/tmp/%s.memif.sock" % tag, "/tmp/%s.ctl.sock" % tag
+    cur = {"sock": sock}  # the memif socket of the running dpcache
     ncpu = os.cpu_count() or 1
     srv_cpu, gen_cpu = "0", ("1" if ncpu > 1 else "0")
     logf = open("/tmp/%s.dpcache.log" % tag, "w")
@@ -50,13 +51,14 @@ def main():
         p = subprocess.Popen(
             ["taskset", "-c", srv_cpu, dp, "--no-huge", "-m", "768", "--lcores", lcores,
              "--file-prefix", tag + "s", "--no-pci", "--log-level", "lib.*:warning",
-             "--vdev", "net_memif0,role=server,socket=" + sock, "--", "--stack", "native",
+             "--vdev", "net_memif0,role=server,socket=" + cur["sock"], "--", "--stack", "native",
              "--native-port", "net_memif0", "--native-addr", "10.1.0.2/24", "--port", "6379",
              "--maxkeys", "100000", "--save", "", "--protected-mode", "no",
              "--control-socket", ctl], stdout=logf, stderr=subprocess.STDOUT)
         for _ in range(200):  # memif listens in the abstract namespace (its default)
             with open("/proc/net/unix") as f:
-                if any(l.rstrip().endswith(" @" + sock) for l in f) and os.path.exists(ctl):
+                if any(l.rstrip().endswith(" @" + cur["sock"]) for l in f) and \
+                        os.path.exists(ctl):
                     break
             time.sleep(0.05)
         time.sleep(0.2)
@@ -75,13 +77,22 @@ def main():
         def load_cmd(*args, lcores="0@" + gen_cpu):
             return ["taskset", "-c", gen_cpu, load, "--no-huge", "-m", "512", "--lcores",
                    lcores, "--file-prefix", tag + "g", "--no-pci", "--log-level",
-                   "lib.*:warning", "--vdev", "net_memif0,role=client,socket=" + sock, "--",
+                   "lib.*:warning", "--vdev", "net_memif0,role=client,socket=" + cur["sock"], "--",
                    "--src", "10.1.0.1/24", "--dst", "10.1.0.2", "--dport", "6379", "--json",
                    "--quiet", "--keys", "5000"] + list(args)
 
         def run_load(*args, timeout=120, lcores="0@" + gen_cpu):
-            r = subprocess.run(load_cmd(*args, lcores=lcores), capture_output=True,
-                               timeout=timeout)
+            # exit 2 with the memif link never up is a set-up failure, not a result: now and
+            # then the server side does not answer a new connection in time; retried (twice)
+            for attempt in range(3):
+                r = subprocess.run(load_cmd(*args, lcores=lcores), capture_output=True,
+                                   timeout=timeout)
+                err = r.stderr.decode(errors="replace")
+                if r.returncode != 2 or not ("link down" in err or "port start failed" in err):
+                    break
+                print("note: dpcache-load could not bring the memif link up (attempt %d): %s"
+                      % (attempt + 1, err.strip().splitlines()[-1]))
+                time.sleep(1)
             out = r.stdout.decode(errors="replace")
             rep = None
             for line in out.splitlines():
@@ -167,6 +178,7 @@ def main():
                   rc, rep and {k: rep[k] for k in ("requests", "wrong", "first_error")}))
         # 5. two generator lcores (one memif queue pair each) against two dpcache workers
         stop_server(srv)
+        cur["sock"] = "/tmp/%s.memif2.sock" % tag  # a new server: a socket name of its own
         srv = start_server("0@%s,1@%s" % (srv_cpu, srv_cpu))
         two = "0@%s,1@%s" % (gen_cpu, gen_cpu)
         for proto in ("udp", "tcp"):

@@ -5,6 +5,7 @@
 
 #include "../core/limits.h"
 #include "../core/log.h"
+#include "../store/part.h"
 #include "cmd.h"
 #include "dispatch.h"
 #include "plan.h"
@@ -312,7 +313,7 @@ void client_input(struct client *c)
     }
     w->tsc_mark = 0;
     dispatch_flush_batch(c);
-    prefetch_memo_clear(c); /* its keys point into the input buffer */
+    part_memo_clear(w->part, c); /* its keys point into the input buffer */
     ibuf_compact(c);
     check_output_limits(c);
     if (obuf_len(&c->out) || (c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP)))

@@ -20,15 +20,13 @@ uint64_t db_digest(const struct ctx *x, const struct rstr *key)
 static struct entry *lookup(struct ctx *x, const struct rstr *key, uint64_t *dgp)
 {
     uint64_t dg;
-    struct entry *e;
+    struct entry *e = NULL;
 
-    /* a pipeline's or an RX burst's bulk lookup already found it (dispatch.h) */
-    if (!x->owner || !part_memo_take(x->p, x->pdb, key->p, key->len, &dg, &e)) {
+    /* a pipeline's or an RX burst's bulk lookup may have found it already (part.h memo) */
+    if (!x->owner || !part_memo_take(x->p, x->pdb, key->p, key->len, &dg, &e))
         dg = key_digest(x->pdb, key->p, key->len);
+    if (!e)
         e = part_find(x->p, x->pdb, key->p, key->len, dg);
-    } else if (!e) {
-        e = part_find(x->p, x->pdb, key->p, key->len, dg);
-    }
 
     if (dgp)
         *dgp = dg;

@@ -425,29 +425,18 @@ void prefetch_add(struct prefetch_batch *b, const char *p, size_t len, int db)
     scan_keys(b, &p, p + len, db, 1);
 }
 
-void prefetch_memo_clear(const void *owner)
-{
-    struct worker *w = worker_self();
-
-    if (w && w->part)
-        part_memo_clear(w->part, owner);
-}
-
-void prefetch_run(struct prefetch_batch *b, const void *owner)
+void prefetch_run(struct prefetch_batch *b, struct part *own, const void *owner)
 {
     const void *keyp[PREFETCH_AHEAD];
     hash_sig_t sig[PREFETCH_AHEAD];
     void *data[PREFETCH_AHEAD];
     int idx[PREFETCH_AHEAD];
-    struct worker *w = worker_self();
-    struct part *own = w ? w->part : NULL;
     int n = b->n;
 
     b->n = 0;
     if (n < 2)
         return; /* one lookup gains nothing from batching (and the memo stays as it is) */
-    if (own)
-        part_memo_reset(own, owner);
+    part_memo_reset(own, owner);
     /* one bulk lookup per partition present in the batch */
     for (int i = 0; i < n; i++) {
         int m = 0;
@@ -498,7 +487,7 @@ void dispatch_prefetch(struct client *c)
 
     b.n = 0;
     scan_keys(&b, &p, end, c->db, PREFETCH_AHEAD);
-    prefetch_run(&b, c);
+    prefetch_run(&b, c->w->part, c);
 }
 
 /* ---- forwarding ---- */

@@ -33,6 +33,7 @@
 
 struct worker;
 struct client;
+struct part;
 struct cmdstat;
 struct cmd_def;
 struct ctx;
@@ -92,15 +93,10 @@ struct prefetch_batch {
 void prefetch_add(struct prefetch_batch *b, const char *p, size_t len, int db);
 
 /* prefetch_run: bulk-look up the batch's keys and prefetch their entries; empties it. What
- * it found in the calling worker's own partition goes into that partition's lookup memo
- * (part.h) until the next prefetch_run or prefetch_memo_clear(@owner). @owner: the client
- * whose input was scanned, NULL for an RX burst. The key bytes must stay readable until
- * then. */
-void prefetch_run(struct prefetch_batch *b, const void *owner);
-
-/* prefetch_memo_clear: empty the calling worker's lookup memo if @owner filled it (before
- * the key bytes it points to go away). */
-void prefetch_memo_clear(const void *owner);
+ * it found in @own (the calling worker's partition) goes into @own's lookup memo (part.h)
+ * until the next prefetch_run or part_memo_clear(@own, @owner). @owner: the client whose
+ * input was scanned, NULL for an RX burst. The key bytes must stay readable until then. */
+void prefetch_run(struct prefetch_batch *b, struct part *own, const void *owner);
 
 /* dispatch_flush_batch: send @c's open batch, if any (the client becomes suspended). */
 void dispatch_flush_batch(struct client *c);

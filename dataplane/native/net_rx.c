@@ -15,6 +15,7 @@
 #include "../engine/dispatch.h"
 #include "../engine/udp.h"
 #include "../engine/worker.h"
+#include "../store/part.h"
 
 #include <string.h>
 
@@ -276,7 +277,7 @@ static void udp_prefetch_burst(struct net_core *nc, int pi, struct rte_mbuf **pk
         off += (uint32_t)sizeof(*uh) + UDP_HDR_LEN;
         prefetch_add(&b, (const char *)d + off, dlen - off, 0); /* a datagram starts in db 0 */
     }
-    prefetch_run(&b, NULL);
+    prefetch_run(&b, nc->w->part, NULL);
 }
 
 unsigned net_rx(struct net_core *nc)
@@ -294,7 +295,7 @@ unsigned net_rx(struct net_core *nc)
             pkts[i]->port = (uint16_t)pi; /* index into net.ports from here on */
             frame_input(nc, pkts[i], 0);
         }
-        prefetch_memo_clear(NULL); /* its keys were in these packets */
+        part_memo_clear(nc->w->part, NULL); /* its keys were in these packets */
         total += n;
     }
     return total;

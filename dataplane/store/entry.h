@@ -108,22 +108,25 @@ static inline size_t entry_size(const struct entry *e)
     return sizeof(struct entry) + e->klen + e->vcap;
 }
 
-/* entry_key_eq: whether @e holds key @k of @klen bytes in physical database @db. Keys of
- * up to 16 bytes (sessions, counters) are compared inline in two overlapping word pairs;
- * longer ones with memcmp. */
-static inline int entry_key_eq(const struct entry *e, uint16_t db, const char *k, size_t klen)
+/* key_bytes_eq: whether the @n bytes at @a and @b are equal. Up to 16 bytes (sessions,
+ * counters) inline, as two overlapping word pairs from 8 bytes up; longer ones with memcmp. */
+static inline int key_bytes_eq(const char *a, const char *b, size_t n)
 {
-    if (e->db != db || e->klen != klen)
-        return 0;
-    if (klen >= 8 && klen <= 16) {
+    if (n >= 8 && n <= 16) {
         uint64_t a0, a1, b0, b1;
-        memcpy(&a0, e->data, 8);
-        memcpy(&b0, k, 8);
-        memcpy(&a1, e->data + klen - 8, 8);
-        memcpy(&b1, k + klen - 8, 8);
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
         return ((a0 ^ b0) | (a1 ^ b1)) == 0;
     }
-    return memcmp(e->data, k, klen) == 0;
+    return memcmp(a, b, n) == 0;
+}
+
+/* entry_key_eq: whether @e holds key @k of @klen bytes in physical database @db. */
+static inline int entry_key_eq(const struct entry *e, uint16_t db, const char *k, size_t klen)
+{
+    return e->db == db && e->klen == klen && key_bytes_eq((const char *)e->data, k, klen);
 }
 
 #endif

@@ -159,19 +159,7 @@ static struct ovf_node *ovf_find(const struct part *p, uint16_t pdb, const char 
 /* @key matches memo slot @i: by its bytes when the slot holds a copy, else by address */
 static inline int memo_key_eq(const struct part_memo *m, int i, const char *key, size_t klen)
 {
-    const char *c = m->kcopy[i];
-
-    if (klen > PART_MEMO_KEY)
-        return m->key[i] == key;
-    if (klen >= 8) {
-        uint64_t a0, a1, b0, b1;
-        memcpy(&a0, c, 8);
-        memcpy(&b0, key, 8);
-        memcpy(&a1, c + klen - 8, 8);
-        memcpy(&b1, key + klen - 8, 8);
-        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-    }
-    return memcmp(c, key, klen) == 0;
+    return klen > PART_MEMO_KEY ? m->key[i] == key : key_bytes_eq(m->kcopy[i], key, klen);
 }
 
 void part_memo_reset(struct part *p, const void *owner)
@@ -219,12 +207,6 @@ int part_memo_take(struct part *p, uint16_t pdb, const char *key, size_t klen, u
         return 1;
     }
     return 0;
-}
-
-void part_memo_clear(struct part *p, const void *owner)
-{
-    if (p->memo.owner == owner)
-        p->memo.n = p->memo.next = 0;
 }
 
 /* An entry leaves the table: the memo must not hand it out any more. */

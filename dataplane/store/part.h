@@ -133,8 +133,13 @@ void part_memo_add(struct part *p, uint16_t pdb, const char *key, size_t klen, u
  * (NULL: look it up by digest; expiry not checked). Else 0. Owner thread. */
 int part_memo_take(struct part *p, uint16_t pdb, const char *key, size_t klen, uint64_t *dg,
                    struct entry **e);
-/* part_memo_clear: empty the memo if @owner filled it. Owner thread. */
-void part_memo_clear(struct part *p, const void *owner);
+/* part_memo_clear: empty the memo if @owner filled it (before the key bytes it points to go
+ * away). Owner thread; inline: it runs after every client input pass. */
+static inline void part_memo_clear(struct part *p, const void *owner)
+{
+    if (p->memo.owner == owner)
+        p->memo.n = p->memo.next = 0;
+}
 
 /* part_new_entry: allocate an unpublished entry for (@pdb, @key) with @vcap value bytes; all
  * other fields zero (type string, no expiry). NULL when out of memory. Owner. */

@@ -13,6 +13,8 @@
 #include "snapshot.h"
 #include "udp.h"
 
+#include <rte_cycles.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -55,6 +57,10 @@ struct worker *worker_create(uint32_t id, unsigned lcore, int socket)
         return NULL;
     }
     worker_begin_iteration(w);
+    if (rte_get_tsc_hz() >= 1000000) {
+        w->clk_mult = (1000000ULL << 32) / rte_get_tsc_hz();
+        w->clk_resync = rte_get_tsc_hz() / 1000000 * WORKER_CLOCK_RESYNC_US;
+    }
     return w;
 }
 
@@ -75,6 +81,26 @@ void worker_begin_iteration(struct worker *w)
     clock_gettime(CLOCK_REALTIME, &ts);
     w->now_us = (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
     w->now_ms = w->now_us / 1000;
+}
+
+void worker_clock_tsc(struct worker *w, uint64_t tsc)
+{
+    uint64_t d = tsc - w->clk_tsc, prev = w->now_us, us;
+
+    if (!w->clk_mult || d >= w->clk_resync) { /* (a TSC behind clk_tsc wraps: resync too) */
+        worker_begin_iteration(w);
+        w->clk_tsc = tsc;
+        w->clk_us = w->now_us;
+        if (w->now_us >= prev || prev - w->now_us >= 1000000)
+            return;
+        us = prev;
+    } else {
+        us = w->clk_us + (d * w->clk_mult >> 32);
+        if (us < prev)
+            us = prev;
+    }
+    w->now_us = us;
+    w->now_ms = us / 1000;
 }
 
 unsigned worker_poll(struct worker *w)

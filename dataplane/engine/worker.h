@@ -7,7 +7,8 @@
  * partitions.
  *
  * The stack drives a worker with this poll-loop contract, every iteration:
- *   worker_begin_iteration(w)        refresh the cached clock
+ *   worker_begin_iteration(w)        refresh the cached clock (or worker_clock_tsc: the
+ *                                    same from a TSC read the stack made anyway)
  *   ... client_input(c) for clients with new bytes, client_new/client_release ...
  *   worker_poll(w)                   run other cores' requests, finish ours, active expiry,
  *                                    reclamation, statistics
@@ -50,6 +51,9 @@ struct worker {
     uint64_t tsc_mark; /* within a client's input pass: the TSC where the next command's time
                         * starts (the end of the previous one); 0 outside (see cmd_exec) */
     uint64_t rng;
+    /* worker_clock_tsc: the wall clock (us) read at TSC clk_tsc; clk_mult converts TSC cycles
+     * to us (<< 32); 0 when the TSC rate is unknown (then every call reads the clock) */
+    uint64_t clk_tsc, clk_us, clk_mult, clk_resync;
 
     struct cds_list_head clients; /* every client of this worker */
     struct cds_list_head dirty;   /* clients with output to flush or to close (stack drains) */
@@ -78,6 +82,14 @@ struct worker *worker_create(uint32_t id, unsigned lcore, int socket);
 void worker_destroy(struct worker *w);
 
 void worker_begin_iteration(struct worker *w);
+
+/* worker_clock_tsc: worker_begin_iteration for a poll loop that reads the TSC anyway (@tsc,
+ * just read): the wall clock is derived from the TSC since the last clock_gettime, which is
+ * read again every WORKER_CLOCK_RESYNC_US. The cached clock never steps back by less than a
+ * second (a resync that finds the TSC estimate ran ahead holds the time until the clock
+ * catches up); a larger step back is the wall clock being set, and is taken. */
+#define WORKER_CLOCK_RESYNC_US 1000
+void worker_clock_tsc(struct worker *w, uint64_t tsc);
 
 /* worker_poll: background work of one iteration (see the file comment). Returns the number of
  * units of work done (0: idle). */

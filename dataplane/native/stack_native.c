@@ -135,11 +135,11 @@ static int native_loop(void *arg)
 {
     struct net_core *nc = arg;
     struct worker *w = nc->w;
-    uint64_t tsc_last = rte_rdtsc();
+    uint64_t t = rte_rdtsc(), tsc_last = t;
 
     worker_set_self(w);
     urcu_qsbr_register_thread();
-    worker_begin_iteration(w);
+    worker_clock_tsc(w, t);
     nc->now_ms = w->now_ms;
     if (nc->queue == 0)
         for (int i = 0; i < net.nports; i++)
@@ -147,9 +147,8 @@ static int native_loop(void *arg)
     log_verbose("entering main loop on lcore %u (worker %u)", nc->lcore, w->id);
     while (!srv.shutdown) {
         unsigned work;
-        uint64_t t;
 
-        worker_begin_iteration(w);
+        worker_clock_tsc(w, t); /* the previous iteration's end: one TSC read per iteration */
         nc->now_ms = w->now_ms;
         work = net_rx(nc);
         work += net_steered(nc);

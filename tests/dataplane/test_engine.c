@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_cycles.h>
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -365,6 +367,46 @@ static void test_pipeline_lookahead_sees_writes(void **state)
     free(want);
 }
 
+/* worker_clock_tsc: the wall clock follows the TSC between clock reads, is read again after
+ * WORKER_CLOCK_RESYNC_US, holds instead of stepping back less than a second, and takes a
+ * larger step back (the clock was set). */
+static void test_tsc_clock(void **state)
+{
+    struct worker *w;
+    uint64_t t0, real, hz = rte_get_tsc_hz();
+
+    (void)state;
+    dp_test_server(NULL);
+    w = srv.workers[0];
+    assert_true(hz >= 1000000);
+    assert_int_not_equal(w->clk_mult, 0);
+    t0 = rte_rdtsc();
+    worker_clock_tsc(w, t0); /* first call: reads the clock */
+    assert_int_equal(w->clk_tsc, t0);
+    real = w->now_us;
+    /* 500 us of TSC later, no clock read: exactly the TSC's time (within rounding) */
+    worker_clock_tsc(w, t0 + hz / 2000);
+    assert_int_equal(w->clk_tsc, t0);
+    assert_in_range(w->now_us, real + 499, real + 500);
+    assert_int_equal(w->now_ms, w->now_us / 1000);
+    /* a TSC estimate that ran 300 ms ahead: the resync does not step back */
+    w->clk_us = real + 300000;
+    worker_clock_tsc(w, t0 + hz / 2000 + 1);
+    assert_true(w->now_us >= real + 300000);
+    worker_clock_tsc(w, t0 + hz / 1000 * 2); /* past the resync interval: reads the clock */
+    assert_int_equal(w->clk_tsc, t0 + hz / 1000 * 2);
+    assert_true(w->now_us >= real + 300000); /* held: the real clock is still behind */
+    assert_true(w->clk_us < real + 300000);
+    /* 5 s ahead: a resync takes the step back to the real clock */
+    w->clk_us = real + 5000000;
+    worker_clock_tsc(w, t0 + hz / 1000 * 2 + 1);
+    assert_true(w->now_us >= real + 5000000);
+    worker_clock_tsc(w, t0 + hz / 1000 * 4);
+    assert_true(w->now_us < real + 1000000);
+    assert_true(w->now_us >= real);
+    dp_test_server_down();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_index_full),
         cmocka_unit_test(test_pipelined_replies_and_append),
         cmocka_unit_test(test_pipeline_lookahead_sees_writes),
+        cmocka_unit_test(test_tsc_clock),
     };
     dp_test_eal();
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -456,8 +456,18 @@ void prefetch_run(struct prefetch_batch *b, struct part *own, const void *owner)
         p = &srv.parts[pi];
         if (rte_hash_lookup_with_hash_bulk_data(p->h, keyp, sig, (uint32_t)m, &hits, data) < 0)
             continue;
-        for (int j = 0; j < m; j++)
-            if (hits & (1ULL << j)) {
+        for (int j = 0; j < m; j++) { /* in scan order: idx[] grows */
+            int k = idx[j];
+            if (!(hits & (1ULL << j)))
+                data[j] = NULL;
+            /* the own partition's keys go to the memo, which loads their entries in step
+             * with their use (part_memo_prefetch). An RX burst's long keys would be matched
+             * by address, but each request is copied into its pseudo-client before it runs:
+             * they could never match */
+            if (p == own && (owner || b->klen[k] <= PART_MEMO_KEY) &&
+                part_memo_add(p, b->pdb[k], b->key[k], b->klen[k], b->dg[k], data[j]))
+                continue;
+            if (data[j]) {
                 /* header, key and value (the reply copies it): a 16-byte key's 100-byte
                  * value ends in the third or, depending on where the chunk starts in its
                  * line, the fourth line */
@@ -466,18 +476,10 @@ void prefetch_run(struct prefetch_batch *b, struct part *own, const void *owner)
                 rte_prefetch0((const char *)data[j] + 2 * RTE_CACHE_LINE_SIZE);
                 rte_prefetch0((const char *)data[j] + 3 * RTE_CACHE_LINE_SIZE);
             }
-        if (p != own)
-            continue;
-        for (int j = 0; j < m; j++) { /* in scan order: idx[] grows */
-            int k = idx[j];
-            /* an RX burst's long keys would be matched by address, but each request is
-             * copied into its pseudo-client before it runs: they could never match */
-            if (!owner && b->klen[k] > PART_MEMO_KEY)
-                continue;
-            part_memo_add(p, b->pdb[k], b->key[k], b->klen[k], b->dg[k],
-                          (hits & (1ULL << j)) ? data[j] : NULL);
         }
     }
+    for (int i = 0; i < PART_MEMO_LEAD; i++)
+        part_memo_prefetch(&own->memo, i);
 }
 
 void dispatch_prefetch(struct client *c)

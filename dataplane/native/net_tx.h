@@ -1,6 +1,7 @@
 /*
  * net_tx.h - the transmit side of a core: TX buffers per port flushed every iteration, IPv4
- * output (checksums in software or offloaded), and the fault injector's TX half.
+ * output (checksums offloaded, or computed in software when the buffer is flushed), and the
+ * fault injector's TX half.
  * Owning lcore only.
  */
 #ifndef DP_NET_TX_H

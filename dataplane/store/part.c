@@ -169,13 +169,13 @@ void part_memo_reset(struct part *p, const void *owner)
     p->memo.owner = owner;
 }
 
-void part_memo_add(struct part *p, uint16_t pdb, const char *key, size_t klen, uint64_t dg,
-                   struct entry *e)
+int part_memo_add(struct part *p, uint16_t pdb, const char *key, size_t klen, uint64_t dg,
+                  struct entry *e)
 {
     struct part_memo *m = &p->memo;
 
     if (m->n == PART_MEMO_MAX)
-        return;
+        return 0;
     m->key[m->n] = key;
     if (klen >= 8 && klen <= PART_MEMO_KEY) { /* two overlapping words, as compared */
         memcpy(m->kcopy[m->n], key, 8);
@@ -189,6 +189,7 @@ void part_memo_add(struct part *p, uint16_t pdb, const char *key, size_t klen, u
     m->dg[m->n] = dg;
     m->e[m->n] = e;
     m->n++;
+    return 1;
 }
 
 int part_memo_take(struct part *p, uint16_t pdb, const char *key, size_t klen, uint64_t *dg,
@@ -202,6 +203,7 @@ int part_memo_take(struct part *p, uint16_t pdb, const char *key, size_t klen, u
         if (m->klen[i] != klen || m->pdb[i] != pdb || !memo_key_eq(m, i, key, klen))
             continue;
         m->next = i + 1;
+        part_memo_prefetch(m, i + PART_MEMO_LEAD);
         *dg = m->dg[i];
         /* a digest match only: the entry may hold another key of the same digest */
         *e = (m->e[i] && entry_key_eq(m->e[i], pdb, key, klen)) ? m->e[i] : NULL;

@@ -33,6 +33,9 @@
 
 #include <urcu/rcuhlist.h>
 
+#include <rte_common.h>
+#include <rte_prefetch.h>
+
 struct rte_hash;
 
 /* Per physical database counters (owner writes, anyone reads, relaxed). */
@@ -58,6 +61,7 @@ struct ovf_node {
 #define PART_MEMO_MAX 32
 #define PART_MEMO_KEY 16
 #define PART_MEMO_WINDOW 4 /* slots part_memo_take looks at from the next one */
+#define PART_MEMO_LEAD 6   /* entries whose lines are in flight ahead of the one in use */
 
 struct part_memo {
     int n, next;
@@ -125,10 +129,27 @@ struct entry *part_find(const struct part *p, uint16_t pdb, const char *key, siz
 /* part_memo_reset: empty the memo and name its @owner. Owner thread. */
 void part_memo_reset(struct part *p, const void *owner);
 /* part_memo_add: remember that @key (@klen bytes, physical db @pdb) has digest @dg and that
- * the table mapped it to @e (NULL: nothing) just now. Ignored when full. The memo keeps
- * @key's address (compared, never read, for keys over PART_MEMO_KEY bytes). Owner thread. */
-void part_memo_add(struct part *p, uint16_t pdb, const char *key, size_t klen, uint64_t dg,
-                   struct entry *e);
+ * the table mapped it to @e (NULL: nothing) just now. Returns 0 when full (not added), 1.
+ * The memo keeps @key's address (compared, never read, for keys over PART_MEMO_KEY bytes).
+ * Owner thread. */
+int part_memo_add(struct part *p, uint16_t pdb, const char *key, size_t klen, uint64_t dg,
+                  struct entry *e);
+/* part_memo_prefetch: start loading the first lines of the entry in slot @i (none past the
+ * end or for NULL): header, key and a short value. The memo's entries are loaded in step
+ * with their use (slot i + PART_MEMO_LEAD when slot i is taken), not all at once: a burst's
+ * 32 entries x 4 lines are more misses than a core keeps in flight, and prefetches issued
+ * beyond that wait. Owner thread. */
+static inline void part_memo_prefetch(const struct part_memo *m, int i)
+{
+    const char *e;
+
+    if (i >= m->n || !(e = (const char *)m->e[i]))
+        return;
+    rte_prefetch0(e);
+    rte_prefetch0(e + RTE_CACHE_LINE_SIZE);
+    rte_prefetch0(e + 2 * RTE_CACHE_LINE_SIZE);
+    rte_prefetch0(e + 3 * RTE_CACHE_LINE_SIZE);
+}
 /* part_memo_take: if the memo holds @key next: 1, its digest in *@dg and its entry in *@e
  * (NULL: look it up by digest; expiry not checked). Else 0. Owner thread. */
 int part_memo_take(struct part *p, uint16_t pdb, const char *key, size_t klen, uint64_t *dg,

@@ -408,8 +408,7 @@ static int scan_keys(struct prefetch_batch *b, const char **pp, const char *end,
             b->part[b->n] = (uint16_t)pi;
             b->pdb[b->n] = pdb;
             b->key[b->n] = key;
-            b->klen[b->n] = (uint32_t)klen;
-            b->dg[b->n] = key_digest(pdb, key, klen);
+            b->klen[b->n] = (uint32_t)klen; /* digest: prefetch_run, if it runs */
             b->n++;
         }
         cmds++;
@@ -436,6 +435,8 @@ void prefetch_run(struct prefetch_batch *b, struct part *own, const void *owner)
     b->n = 0;
     if (n < 2)
         return; /* one lookup gains nothing from batching (and the memo stays as it is) */
+    for (int i = 0; i < n; i++)
+        b->dg[i] = key_digest(b->pdb[i], b->key[i], b->klen[i]);
     part_memo_reset(own, owner);
     /* one bulk lookup per partition present in the batch */
     for (int i = 0; i < n; i++) {

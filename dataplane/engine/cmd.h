@@ -130,10 +130,20 @@ void cmd_unknown_sub_msg(char *buf, size_t len, const struct rstr *argv);
 const struct cmd_def *ctx_sub_or_reply(struct ctx *x);
 
 /* Argument helpers ("...OrReply": on failure they reply and return -1). */
+/* arg_is: whether @a is @lit (lower case) in any case; inline: options such as SET's EX are
+ * compared on every call (no libc call per candidate). */
 static inline int arg_is(const struct rstr *a, const char *lit)
 {
     size_t n = strlen(lit);
-    return a->len == n && strncasecmp(a->p, lit, n) == 0;
+
+    if (a->len != n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)a->p[i];
+        if ((c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c) != (unsigned char)lit[i])
+            return 0;
+    }
+    return 1;
 }
 int arg_ll_or_reply(struct ctx *x, const struct rstr *a, long long *v);
 /* arg_ll_range_or_reply: like arg_ll_or_reply with [min,max], replying @msg when outside. */

@@ -150,9 +150,11 @@ void net_arp_poll(struct net_core *nc);
 /* net_flush: send the TX buffers (every poll iteration: no coalescing delay). */
 void net_flush(struct net_core *nc);
 
-/* net_ipv4_output: prepend IPv4 and Ethernet to @m (data starts at the L4 header), fill the
- * TCP/UDP checksum (offloaded when the port can), resolve the next hop and queue it for TX.
- * Returns 0, or <0 when @m was dropped (and freed). */
+/* net_ipv4_output: prepend IPv4 and Ethernet to @m (data starts at the L4 header), request
+ * the IPv4 and TCP/UDP checksums (RTE_MBUF_F_TX_*_CKSUM with l2_len/l3_len: the port
+ * offloads them, or net_tx_queue's flush computes them in software), resolve the next hop and
+ * queue it for TX. The frame is complete only once flushed. Returns 0, or <0 when @m was
+ * dropped (and freed). */
 int net_ipv4_output(struct net_core *nc, struct rte_mbuf *m, uint32_t saddr, uint32_t daddr,
                     uint8_t proto);
 

@@ -13,7 +13,9 @@ struct net_core;
 struct rte_mbuf;
 
 /* net_tx_queue: @m is a whole frame for port index @port: buffer it for this iteration's TX
- * burst (flushing early when the buffer is full). */
+ * burst (flushing early when the buffer is full). Checksums @m requests (RTE_MBUF_F_TX_*_CKSUM,
+ * with l2_len and l3_len set) that the port does not offload are computed at the flush, and
+ * their flags cleared: frames go to the port only through here. */
 void net_tx_queue(struct net_core *nc, uint16_t port, struct rte_mbuf *m);
 
 /* fault_apply: run the fault injector over @pkts (in place: drops, duplicates, holds one back

@@ -202,8 +202,10 @@ int part_memo_take(struct part *p, uint16_t pdb, const char *key, size_t klen, u
     for (int i = m->next; i < m->n && i < m->next + PART_MEMO_WINDOW; i++) {
         if (m->klen[i] != klen || m->pdb[i] != pdb || !memo_key_eq(m, i, key, klen))
             continue;
+        /* keep PART_MEMO_LEAD slots ahead loading, counting the slots skipped over */
+        for (int k = m->next + PART_MEMO_LEAD; k <= i + PART_MEMO_LEAD; k++)
+            part_memo_prefetch(m, k);
         m->next = i + 1;
-        part_memo_prefetch(m, i + PART_MEMO_LEAD);
         *dg = m->dg[i];
         /* a digest match only: the entry may hold another key of the same digest */
         *e = (m->e[i] && entry_key_eq(m->e[i], pdb, key, klen)) ? m->e[i] : NULL;

@@ -136,9 +136,9 @@ int part_memo_add(struct part *p, uint16_t pdb, const char *key, size_t klen, ui
                   struct entry *e);
 /* part_memo_prefetch: start loading the first lines of the entry in slot @i (none past the
  * end or for NULL): header, key and a short value. The memo's entries are loaded in step
- * with their use (slot i + PART_MEMO_LEAD when slot i is taken), not all at once: a burst's
- * 32 entries x 4 lines are more misses than a core keeps in flight, and prefetches issued
- * beyond that wait. Owner thread. */
+ * with their use (taking slot i starts loading every slot up to i + PART_MEMO_LEAD not yet
+ * started), not all at once: a burst's 32 entries x 4 lines are more misses than a core
+ * keeps in flight, and prefetches issued beyond that wait. Owner thread. */
 static inline void part_memo_prefetch(const struct part_memo *m, int i)
 {
     const char *e;

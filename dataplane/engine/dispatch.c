@@ -20,7 +20,6 @@
 
 #include <rte_cycles.h>
 #include <rte_hash.h>
-#include <rte_prefetch.h>
 #include <rte_ring.h>
 
 #define RING_BURST 32
@@ -468,15 +467,8 @@ void prefetch_run(struct prefetch_batch *b, struct part *own, const void *owner)
             if (p == own && (owner || b->klen[k] <= PART_MEMO_KEY) &&
                 part_memo_add(p, b->pdb[k], b->key[k], b->klen[k], b->dg[k], data[j]))
                 continue;
-            if (data[j]) {
-                /* header, key and value (the reply copies it): a 16-byte key's 100-byte
-                 * value ends in the third or, depending on where the chunk starts in its
-                 * line, the fourth line */
-                rte_prefetch0(data[j]);
-                rte_prefetch0((const char *)data[j] + RTE_CACHE_LINE_SIZE);
-                rte_prefetch0((const char *)data[j] + 2 * RTE_CACHE_LINE_SIZE);
-                rte_prefetch0((const char *)data[j] + 3 * RTE_CACHE_LINE_SIZE);
-            }
+            if (data[j])
+                entry_prefetch(data[j]);
         }
     }
     for (int i = 0; i < PART_MEMO_LEAD; i++)

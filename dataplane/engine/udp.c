@@ -88,10 +88,8 @@ void udp_done(struct client *c)
     c->flags = CLIENT_UDP | CLIENT_LOCAL | ((pass && pass[0]) ? 0 : CLIENT_AUTHED);
     c->db = 0;
     c->proto = 2;
-    if (c->name) { /* CLIENT SETNAME in a datagram */
-        free(c->name);
-        c->name = NULL;
-    }
+    free(c->name);
+    c->name = NULL;
     c->sctx = NULL;
     if (pool && pool->nfree < UDP_CLIENTS_MAX) {
         pool->free[pool->nfree++] = c;

@@ -79,6 +79,12 @@ unsigned fault_apply(struct net_core *nc, int tx, struct rte_mbuf **pkts, unsign
     return out;
 }
 
+/* Offset of the checksum field in a TCP (16) or UDP (6) header. */
+static inline size_t l4_cksum_off(int tcp)
+{
+    return tcp ? 16 : 6;
+}
+
 /* The checksums net_ipv4_output left to the flush because @port does not offload them
  * (RTE_MBUF_F_TX_*_CKSUM set, the offload missing). Computed a burst at a time, when the
  * frames' bytes have left the store buffer: summing a payload right after copying it in read
@@ -94,7 +100,7 @@ static void sw_cksum(const struct net_port *port, struct rte_mbuf *m)
         !(port->tx_offloads &
           (tcp ? RTE_ETH_TX_OFFLOAD_TCP_CKSUM : RTE_ETH_TX_OFFLOAD_UDP_CKSUM))) {
         uint16_t v = cksum_l4(ip, (uint8_t *)ip + m->l3_len); /* UDP: 0 goes out as 0xffff */
-        memcpy((uint8_t *)ip + m->l3_len + (tcp ? 16 : 6), &v, 2);
+        memcpy((uint8_t *)ip + m->l3_len + l4_cksum_off(tcp), &v, 2);
         m->ol_flags &= ~RTE_MBUF_F_TX_L4_MASK;
     }
     if ((m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) &&
@@ -192,8 +198,7 @@ int net_ipv4_output(struct net_core *nc, struct rte_mbuf *m, uint32_t saddr, uin
     /* Checksums are requested as offloads whether or not the port has them: the flush
      * computes what the port does not (sw_cksum) */
     if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
-        /* checksum field offset in the L4 header: TCP 16, UDP 6 */
-        uint8_t *ck = (uint8_t *)(ip + 1) + (proto == IPPROTO_TCP ? 16 : 6);
+        uint8_t *ck = (uint8_t *)(ip + 1) + l4_cksum_off(proto == IPPROTO_TCP);
         uint64_t off = proto == IPPROTO_TCP ? RTE_ETH_TX_OFFLOAD_TCP_CKSUM
                                             : RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
         uint16_t v = 0;

@@ -16,7 +16,6 @@
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
-#include <rte_prefetch.h>
 
 /* The table's own hash function: the digest is already a hash, use its low 32 bits, so that
  * rte_hash_hash() (used by rte_hash_get_key_with_position) agrees with our signatures. */
@@ -236,9 +235,7 @@ struct entry *part_find(const struct part *p, uint16_t pdb, const char *key, siz
     e = data;
     /* a lookup outside a batch (a lone request): the value's lines load while the header is
      * compared, not after it (the reply reads them next); as prefetch_run does for batches */
-    rte_prefetch0((const char *)e + RTE_CACHE_LINE_SIZE);
-    rte_prefetch0((const char *)e + 2 * RTE_CACHE_LINE_SIZE);
-    rte_prefetch0((const char *)e + 3 * RTE_CACHE_LINE_SIZE);
+    entry_prefetch(e);
     if (likely(entry_key_eq(e, pdb, key, klen)))
         return e;
     if (!(entry_flags(e) & ENTRY_F_COLLIDE))

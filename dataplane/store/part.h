@@ -33,9 +33,6 @@
 
 #include <urcu/rcuhlist.h>
 
-#include <rte_common.h>
-#include <rte_prefetch.h>
-
 struct rte_hash;
 
 /* Per physical database counters (owner writes, anyone reads, relaxed). */
@@ -141,14 +138,8 @@ int part_memo_add(struct part *p, uint16_t pdb, const char *key, size_t klen, ui
  * keeps in flight, and prefetches issued beyond that wait. Owner thread. */
 static inline void part_memo_prefetch(const struct part_memo *m, int i)
 {
-    const char *e;
-
-    if (i >= m->n || !(e = (const char *)m->e[i]))
-        return;
-    rte_prefetch0(e);
-    rte_prefetch0(e + RTE_CACHE_LINE_SIZE);
-    rte_prefetch0(e + 2 * RTE_CACHE_LINE_SIZE);
-    rte_prefetch0(e + 3 * RTE_CACHE_LINE_SIZE);
+    if (i < m->n && m->e[i])
+        entry_prefetch(m->e[i]);
 }
 /* part_memo_take: if the memo holds @key next: 1, its digest in *@dg and its entry in *@e
  * (NULL: look it up by digest; expiry not checked). Else 0. Owner thread. */

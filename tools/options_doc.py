@@ -18,7 +18,12 @@ def table():
     src = open(os.path.join(ROOT, "dataplane/engine/options.h")).read()
     lines = ["| Option | Default | Changeable at run time | Meaning |", "|---|---|---|---|"]
     for _f, name, _t, default, _mn, _mx, flags, _en, desc in ROW.findall(src):
-        runtime = "no" if "IMMUTABLE" in flags else "yes (CONFIG SET)"
+        if "IMMUTABLE" in flags:
+            runtime = "no"
+        elif "PROTECTED" in flags:
+            runtime = "protected: CONFIG SET only as `enable-protected-configs` allows"
+        else:
+            runtime = "yes (CONFIG SET)"
         lines.append("| `%s` | `%s` | %s | %s |" % (name, default, runtime, desc.replace("|", "\\|")))
     return "\n".join(lines) + "\n"
 

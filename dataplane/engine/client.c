@@ -60,6 +60,17 @@ const char *client_refuse_reason(struct worker *w, int local)
     return NULL;
 }
 
+int client_is_local(const struct client *c)
+{
+    const char *colon = strrchr(c->raddr, ':'); /* "ip:port", "::1:port" */
+    size_t n = colon ? (size_t)(colon - c->raddr) : 0;
+
+    if (c->flags & CLIENT_UDP)
+        return 0;
+    return (n == 9 && memcmp(c->raddr, "127.0.0.1", 9) == 0) ||
+           (n == 3 && memcmp(c->raddr, "::1", 3) == 0);
+}
+
 struct client *client_new(struct worker *w, void *sctx, const char *laddr, const char *raddr,
                           int local)
 {

@@ -102,6 +102,13 @@ struct client *client_new(struct worker *w, void *sctx, const char *laddr, const
  * (maxclients, protected mode); the stack writes it and closes. */
 const char *client_refuse_reason(struct worker *w, int local);
 
+/* client_is_local: whether @c is local as Redis 7.0's islocalClient counts it for the
+ * protected actions (enable-protected-configs, enable-debug-command, enable-module-command set
+ * to "local"): its peer address is exactly 127.0.0.1 or ::1. Stricter than CLIENT_LOCAL
+ * (protected mode), which also admits the rest of 127.0.0.0/8 and the native stack's TAP
+ * host; UDP requests are never local. Only on the rare protected path (parses raddr). */
+int client_is_local(const struct client *c);
+
 /* client_in_space: where to put up to *@room incoming bytes; NULL/0 when the client must not
  * read now (suspended, or at client-query-buffer-limit -> CLOSE_ASAP is set). */
 char *client_in_space(struct client *c, size_t *room);

@@ -5,8 +5,10 @@
 #include "cmd.h"
 
 #include "../core/util.h"
+#include "config.h"
 #include "worker.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -27,10 +29,19 @@ const struct cmd_def cmd_defs[CMD_COUNT] = {
 };
 /* clang-format on */
 
-#define LOOKUP_SIZE 256 /* power of two, > 2 * CMD_COUNT */
+#define LOOKUP_SIZE 256 /* power of two, > 2 * CMD_TOP_COUNT */
 
-static int16_t lookup_tab[LOOKUP_SIZE];
-static int lookup_ready;
+/*
+ * Two sets of names. Clients call commands by the names rename-command left them (cname:
+ * lower case, cname_len 0 for a removed or internal command), found through short_tab (names
+ * of up to 8 bytes) and long_tab; dpcache itself (plans, restore, the control socket) calls
+ * every command by its own name, through orig_tab. Built before any worker runs (the
+ * constructor, then cmd_rename_command at start), read-only afterwards.
+ */
+static int16_t orig_tab[LOOKUP_SIZE];
+static int16_t long_tab[LOOKUP_SIZE];
+static char cname[CMD_TOP_COUNT][CMD_NAME_MAX];
+static uint8_t cname_len[CMD_TOP_COUNT];
 
 static uint32_t name_hash(const char *s, size_t n)
 {
@@ -69,28 +80,76 @@ static inline uint32_t word_slot(uint64_t w)
     return (uint32_t)((w * 0x9E3779B97F4A7C15ULL) >> (64 - SHORT_BITS));
 }
 
-static void __attribute__((constructor)) lookup_build(void)
+static void tab_put(int16_t *tab, uint32_t h, int id)
 {
-    _Static_assert(LOOKUP_SIZE > 2 * CMD_TOP_COUNT, "grow LOOKUP_SIZE");
-    _Static_assert(SHORT_SIZE > 2 * CMD_TOP_COUNT, "grow SHORT_BITS");
-    memset(lookup_tab, 0xff, sizeof(lookup_tab));
+    uint32_t b = h & (LOOKUP_SIZE - 1);
+
+    while (tab[b] >= 0)
+        b = (b + 1) & (LOOKUP_SIZE - 1);
+    tab[b] = (int16_t)id;
+}
+
+/* short_tab and long_tab from the client names */
+static void client_tabs_build(void)
+{
+    memset(long_tab, 0xff, sizeof(long_tab));
     memset(short_tab, 0xff, sizeof(short_tab));
     for (int i = 0; i < CMD_TOP_COUNT; i++) {
-        if (cmd_defs[i].namelen <= 8) {
-            uint64_t w = name_word(cmd_defs[i].name, cmd_defs[i].namelen);
+        size_t n = cname_len[i];
+        if (n == 0) {
+            continue;
+        } else if (n <= 8) {
+            uint64_t w = name_word(cname[i], n);
             uint32_t b = word_slot(w);
             while (short_tab[b] >= 0)
                 b = (b + 1) & (SHORT_SIZE - 1);
             short_tab[b] = (int16_t)i;
             short_word[b] = w;
-            short_len[b] = (uint8_t)cmd_defs[i].namelen;
+            short_len[b] = (uint8_t)n;
+        } else {
+            tab_put(long_tab, name_hash(cname[i], n), i);
         }
-        uint32_t b = name_hash(cmd_defs[i].name, cmd_defs[i].namelen) & (LOOKUP_SIZE - 1);
-        while (lookup_tab[b] >= 0)
-            b = (b + 1) & (LOOKUP_SIZE - 1);
-        lookup_tab[b] = (int16_t)i;
     }
-    lookup_ready = 1;
+}
+
+void cmd_rename_reset(void)
+{
+    for (int i = 0; i < CMD_TOP_COUNT; i++) {
+        int internal = (cmd_defs[i].flags & CMD_INTERNAL) != 0;
+        cname_len[i] = internal ? 0 : (uint8_t)cmd_defs[i].namelen;
+        memcpy(cname[i], cmd_defs[i].name, cname_len[i]);
+    }
+    client_tabs_build();
+}
+
+static void __attribute__((constructor)) lookup_build(void)
+{
+    _Static_assert(LOOKUP_SIZE > 2 * CMD_TOP_COUNT, "grow LOOKUP_SIZE");
+    _Static_assert(SHORT_SIZE > 2 * CMD_TOP_COUNT, "grow SHORT_BITS");
+    memset(orig_tab, 0xff, sizeof(orig_tab));
+    for (int i = 0; i < CMD_TOP_COUNT; i++) {
+        assert(cmd_defs[i].namelen <= CMD_NAME_MAX);
+        tab_put(orig_tab, name_hash(cmd_defs[i].name, cmd_defs[i].namelen), i);
+    }
+    cmd_rename_reset();
+}
+
+/* Probe @tab for the lower-cased @low (@len bytes, hash @h); @orig: compare own names. */
+static const struct cmd_def *tab_find(const int16_t *tab, const char *low, size_t len, uint32_t h,
+                                      int orig)
+{
+    for (uint32_t b = h & (LOOKUP_SIZE - 1); tab[b] >= 0; b = (b + 1) & (LOOKUP_SIZE - 1)) {
+        int id = tab[b];
+        const char *nm = orig ? cmd_defs[id].name : cname[id];
+        size_t nl = orig ? cmd_defs[id].namelen : cname_len[id], i = 0;
+        if (nl != len)
+            continue;
+        while (i < len && nm[i] == low[i])
+            i++;
+        if (i == len)
+            return &cmd_defs[id];
+    }
+    return NULL;
 }
 
 const struct cmd_def *cmd_lookup(const char *name, size_t len, int internal)
@@ -100,13 +159,11 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len, int internal)
 
     if (len == 0 || len > CMD_NAME_MAX)
         return NULL;
-    if (len <= 8) {
+    if (len <= 8 && !internal) {
         uint64_t w = name_word(name, len);
         for (b = word_slot(w); short_tab[b] >= 0; b = (b + 1) & (SHORT_SIZE - 1))
-            if (short_word[b] == w && short_len[b] == len) {
-                const struct cmd_def *d = &cmd_defs[short_tab[b]];
-                return (!internal && (d->flags & CMD_INTERNAL)) ? NULL : d;
-            }
+            if (short_word[b] == w && short_len[b] == len)
+                return &cmd_defs[short_tab[b]];
         return NULL;
     }
     for (size_t i = 0; i < len; i++) { /* lower case (ASCII, as command names are) and hash */
@@ -114,19 +171,52 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len, int internal)
         low[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + ('a' - 'A') : ch);
         h = (h ^ (uint8_t)low[i]) * 16777619u; /* name_hash() */
     }
-    b = h & (LOOKUP_SIZE - 1);
-    while (lookup_tab[b] >= 0) {
-        const struct cmd_def *d = &cmd_defs[lookup_tab[b]];
-        if (d->namelen == len) {
-            size_t i = 0;
-            while (i < len && d->name[i] == low[i])
-                i++;
-            if (i == len)
-                return (!internal && (d->flags & CMD_INTERNAL)) ? NULL : d;
-        }
-        b = (b + 1) & (LOOKUP_SIZE - 1);
+    return tab_find(internal ? orig_tab : long_tab, low, len, h, internal);
+}
+
+int cmd_rename_command(const char *old, size_t oldlen, const char *new, size_t newlen, char *why,
+                       size_t whylen)
+{
+    const struct cmd_def *d = memchr(old, '|', oldlen) ? NULL : cmd_lookup(old, oldlen, 0);
+
+    if (!d) {
+        snprintf(why, whylen, "No such command in rename-command");
+        return -1;
     }
-    return NULL;
+    if (newlen > CMD_NAME_MAX) {
+        snprintf(why, whylen, "the new name of '%s' is longer than %d bytes", d->name,
+                 CMD_NAME_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < newlen; i++) {
+        unsigned char ch = (unsigned char)new[i];
+        if (ch <= ' ' || ch >= 0x7f || ch == '"' || ch == '\'' || ch == '\\' || ch == '|') {
+            snprintf(why, whylen,
+                     "the new name of '%s' may hold printable ASCII only, without "
+                     "spaces, quotes, backslashes or '|'",
+                     d->name);
+            return -1;
+        }
+    }
+    cname_len[d->id] = 0; /* as Redis: out of the table first, then in under the new name */
+    for (int i = 0; i < CMD_TOP_COUNT && newlen; i++)
+        if (cname_len[i] == newlen && strncasecmp(cname[i], new, newlen) == 0) {
+            client_tabs_build();
+            snprintf(why, whylen, "Target command name already exists");
+            return -1;
+        }
+    for (size_t i = 0; i < newlen; i++)
+        cname[d->id][i] = (char)tolower((unsigned char)new[i]);
+    cname_len[d->id] = (uint8_t)newlen;
+    client_tabs_build();
+    return 0;
+}
+
+int cmd_removed(const struct cmd_def *d)
+{
+    int top = d->parent >= 0 ? d->parent : (int)d->id;
+
+    return cname_len[top] == 0 && !(cmd_defs[top].flags & CMD_INTERNAL);
 }
 
 const struct cmd_def *cmd_lookup_sub(const struct cmd_def *parent, const char *name, size_t len)
@@ -153,6 +243,43 @@ const struct cmd_def *cmd_lookup_full(const char *name, size_t len)
     if (!d || !(d->flags & CMD_CONTAINER))
         return NULL;
     return cmd_lookup_sub(d, bar + 1, len - (size_t)(bar + 1 - name));
+}
+
+uint64_t cmd_redact_mask(const struct cmd_def *d, int argc, const struct rstr *argv)
+{
+    uint64_t m = 0;
+    int n = argc < 64 ? argc : 64;
+
+    if (d->id == CMDID_AUTH) {
+        for (int i = 1; i < n; i++)
+            m |= 1ULL << i;
+    } else if (d->id == CMDID_HELLO) {
+        /* HELLO <protover> [AUTH <username> <password>] [SETNAME <name>], read as Redis does;
+         * redacted even when the rest is wrong (stricter than Redis, which stops at the first
+         * error and leaves a later password in the slow log) */
+        for (int i = 2; i < n; i++) {
+            if (arg_is(&argv[i], "auth") && i + 2 < argc) {
+                for (int k = i + 1; k <= i + 2 && k < 64; k++)
+                    m |= 1ULL << k;
+                i += 2;
+            } else if (arg_is(&argv[i], "setname") && i + 1 < argc) {
+                i++;
+            }
+        }
+    } else if (d->id == CMDID_CONFIG_SET) {
+        for (int i = 2; i + 1 < n; i += 2) {
+            char name[128];
+            const struct opt_def *o;
+            if (argv[i].len >= sizeof(name))
+                continue;
+            memcpy(name, argv[i].p, argv[i].len);
+            name[argv[i].len] = '\0';
+            o = config_find(name);
+            if (o && (o->flags & OPT_REDACT))
+                m |= 1ULL << (i + 1);
+        }
+    }
+    return m;
 }
 
 void ctx_error(struct ctx *x, const char *msg)

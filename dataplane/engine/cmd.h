@@ -43,6 +43,9 @@ struct part;
 #define CMD_INTERNAL (1u << 9)  /* sent between workers only */
 #define CMD_NOSCRIPT (1u << 10)
 #define CMD_CONTAINER (1u << 11) /* has subcommands (SUBCMD_TABLE): argv[1] names one */
+/* Redis 7.0's CMD_PROTECTED: DEBUG (enable-debug-command), MODULE LOAD/LOADEX/UNLOAD
+ * (enable-module-command) */
+#define CMD_PROTECTED (1u << 12)
 
 /* Handler results. */
 #define CMD_DONE       0
@@ -70,9 +73,31 @@ struct cmd_def {
 
 extern const struct cmd_def cmd_defs[CMD_COUNT];
 
-/* cmd_lookup: the command named @name (case-insensitive), internal ones only if @internal.
- * NULL if unknown. Subcommands are not found here: see cmd_lookup_sub. */
+/* cmd_lookup: the command named @name (case-insensitive); NULL if unknown. Subcommands are not
+ * found here: see cmd_lookup_sub.
+ *   @internal 0: a client's command: the names clients use, after rename-command (a removed
+ *                command, an old name and the internal commands are unknown);
+ *   @internal 1: dpcache's own use (plans, restore, the control socket): every command under
+ *                its own name, internal ones included, whatever rename-command said. */
 const struct cmd_def *cmd_lookup(const char *name, size_t len, int internal);
+
+/* cmd_rename_command: rename-command, as Redis: the command clients call @old (@oldlen bytes, its
+ * current name, case-insensitive) is called @new from now on, or removed if @newlen is 0.
+ * Errors (-1, Redis's text in @why): "No such command in rename-command" (unknown, already
+ * renamed or removed, a subcommand, an internal command), "Target command name already
+ * exists", and a new name longer than CMD_NAME_MAX or with bytes other than printable ASCII
+ * (no space, quote, backslash or '|'). The command keeps its own name everywhere else
+ * (COMMAND, INFO commandstats, errors, CLIENT LIST), as in Redis.
+ * Not thread-safe: at start only (configuration), before any worker runs. */
+int cmd_rename_command(const char *old, size_t oldlen, const char *new, size_t newlen, char *why,
+                       size_t whylen);
+
+/* cmd_rename_reset: every command back under its own name (the configuration's default). */
+void cmd_rename_reset(void);
+
+/* cmd_removed: whether rename-command removed @d (for a subcommand: its container), so that
+ * COMMAND and INFO commandstats leave it out, as Redis does. */
+int cmd_removed(const struct cmd_def *d);
 
 /* cmd_lookup_sub: the subcommand @name (case-insensitive, e.g. "info") of the container
  * @parent; NULL if @parent has no such subcommand. */
@@ -106,12 +131,19 @@ struct ctx {
      * its address and name (SLOWLOG); safe because that client is suspended (runs nothing,
      * cannot rename) and not freed while its batch is out. */
     const struct client *origin;
+    int ctl; /* run for the control socket (ctl.c; c == NULL): a Unix-socket peer, local for
+                protected configs; secrets (OPT_REDACT) are not shown to it */
 };
 
 /* Prototypes of every command body (cmd_*.c). */
 #define CMD_PROTO(id, name, fn, ar, fl, fk, lk, st, grp, since, sum) int fn(struct ctx *x);
 CMD_TABLE(CMD_PROTO)
 #undef CMD_PROTO
+
+/* cmd_redact_mask: the arguments (bit i: argv[i], i < 64) of a command that carry a secret
+ * and are shown as "(redacted)" in the slow log, as Redis redacts them: AUTH's arguments,
+ * HELLO's AUTH username and password, CONFIG SET's values of OPT_REDACT options. */
+uint64_t cmd_redact_mask(const struct cmd_def *d, int argc, const struct rstr *argv);
 
 /* ctx_error: reply an error (text with its code, e.g. "ERR syntax error") and count it. */
 void ctx_error(struct ctx *x, const char *msg);
@@ -128,6 +160,12 @@ void cmd_unknown_sub_msg(char *buf, size_t len, const struct rstr *argv);
  * socket) get argv[1] looked up and its arity checked here. Returns x->cmd itself when
  * there is no subcommand (argc 1), NULL after replying an error. */
 const struct cmd_def *ctx_sub_or_reply(struct ctx *x);
+
+/* cmd_config_set: CONFIG SET <name> <value> ... as the client sent it (x->argv), with the
+ * protected configs (OPT_PROTECTED) allowed only if @protected_ok. CONFIG SET passes what
+ * enable-protected-configs allows the client; the control socket's CTL.CONFIG.SET (the admin
+ * API's PUT /v1/config) passes 0 (docs/operations.md, Security). */
+int cmd_config_set(struct ctx *x, int protected_ok);
 
 /* Argument helpers ("...OrReply": on failure they reply and return -1). */
 /* arg_is: whether @a is @lit (lower case) in any case; inline: options such as SET's EX are

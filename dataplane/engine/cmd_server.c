@@ -13,15 +13,20 @@
 #include "server.h"
 #include "worker.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- COMMAND ---- */
 
+/* Listed by COMMAND: not internal, not removed by rename-command (a renamed command is listed
+ * under its own name, as Redis does). */
 static int visible(const struct cmd_def *d)
 {
-    return !(d->flags & CMD_INTERNAL);
+    return !(d->flags & CMD_INTERNAL) && !cmd_removed(d);
 }
 
 /* Number of subcommands of @d (0 for a plain command). */
@@ -251,11 +256,13 @@ static int config_get(struct ctx *x)
         const struct rstr *pat = &x->argv[a];
         for (int i = 0; i < opt_count; i++) {
             const struct opt_def *o = &opt_defs[i];
-            if (seen[i] || (o->flags & OPT_NOCONFIGGET) ||
+            if (seen[i] || (o->flags & (OPT_NOCONFIGGET | OPT_FILEONLY)) ||
                 !glob_match(pat->p, pat->len, o->name, strlen(o->name), 1))
                 continue;
             seen[i] = 1;
             config_format(&srv.cfg, o, val, sizeof(val));
+            if (x->ctl && (o->flags & OPT_REDACT) && val[0]) /* no secret leaves on the socket */
+                snprintf(val, sizeof(val), "%s", REDACTED);
             rsp_bulk_cstr(&tmp, o->name);
             rsp_bulk_cstr(&tmp, val);
             n++;
@@ -276,9 +283,10 @@ static int config_get(struct ctx *x)
     return CMD_DONE;
 }
 
-static int config_set_cmd(struct ctx *x)
+int cmd_config_set(struct ctx *x, int protected_ok)
 {
-    int npairs = (x->argc - 2) / 2, failed = -1, unknown = -1, immut = -1;
+    int npairs = (x->argc - 2) / 2, failed = -1, bad = -1, unknown = -1;
+    const char *bad_why = NULL;
     char why[256] = "", **old = calloc((size_t)npairs, sizeof(char *));
     const struct opt_def **defs = calloc((size_t)npairs, sizeof(*defs));
 
@@ -288,32 +296,39 @@ static int config_set_cmd(struct ctx *x)
         ctx_error(x, ERR_OOM);
         return CMD_DONE;
     }
-    /* validate names first (Redis: unknown or immutable names fail the whole command) */
-    for (int i = 0; i < npairs; i++) {
+    /* Names first, as Redis 7.0's configSetCommand: the first unknown, immutable, protected
+     * (where enable-protected-configs does not allow it) or repeated parameter fails the whole
+     * command; an unknown one is named in preference to the others. */
+    for (int i = 0; i < npairs && bad < 0 && unknown < 0; i++) {
         char *name = rstr_dup(&x->argv[2 + 2 * i]);
         defs[i] = name ? config_find(name) : NULL;
         free(name);
-        if (!defs[i] && unknown < 0)
+        if (defs[i] && (defs[i]->flags & OPT_FILEONLY))
+            defs[i] = NULL; /* rename-command: a directive, not a parameter */
+        if (!defs[i]) {
             unknown = i;
-        else if (defs[i] && (defs[i]->flags & OPT_IMMUTABLE) && immut < 0)
-            immut = i;
-        for (int k = 0; k < i && defs[i]; k++)
-            if (defs[k] == defs[i]) {
-                ctx_errorf(x, "ERR CONFIG SET failed (possibly related to argument '%.*s') - "
-                              "duplicate parameter",
-                           (int)x->argv[2 + 2 * i].len, x->argv[2 + 2 * i].p);
-                goto out;
-            }
-    }
-    if (immut >= 0) {
-        ctx_errorf(x, "ERR CONFIG SET failed (possibly related to argument '%.*s') - can't set "
-                      "immutable config",
-                   (int)x->argv[2 + 2 * immut].len, x->argv[2 + 2 * immut].p);
-        goto out;
+        } else if (defs[i]->flags & OPT_IMMUTABLE) {
+            bad = i;
+            bad_why = "can't set immutable config";
+        } else if ((defs[i]->flags & OPT_PROTECTED) && !protected_ok) {
+            bad = i;
+            bad_why = "can't set protected config";
+        } else {
+            for (int k = 0; k < i; k++)
+                if (defs[k] == defs[i]) {
+                    bad = i;
+                    bad_why = "duplicate parameter";
+                }
+        }
     }
     if (unknown >= 0) {
         ctx_errorf(x, "ERR Unknown option or number of arguments for CONFIG SET - '%.*s'",
                    (int)x->argv[2 + 2 * unknown].len, x->argv[2 + 2 * unknown].p);
+        goto out;
+    }
+    if (bad >= 0) {
+        ctx_errorf(x, "ERR CONFIG SET failed (possibly related to argument '%.*s') - %s",
+                   (int)x->argv[2 + 2 * bad].len, x->argv[2 + 2 * bad].p, bad_why);
         goto out;
     }
     for (int i = 0; i < npairs; i++) {
@@ -328,11 +343,15 @@ static int config_set_cmd(struct ctx *x)
         free(val);
     }
     if (failed >= 0) { /* put back what was already changed */
-        char ignore[256];
+        char ignore[256], name[128];
+        const struct rstr *a = &x->argv[2 + 2 * failed];
+        size_t nl = a->len < sizeof(name) ? a->len : sizeof(name) - 1;
         for (int i = 0; i < failed; i++)
             config_set(&srv.cfg, defs[i]->name, old[i], 0, ignore, sizeof(ignore));
-        ctx_errorf(x, "ERR CONFIG SET failed (possibly related to argument '%.*s') - %s",
-                   (int)x->argv[2 + 2 * failed].len, x->argv[2 + 2 * failed].p, why);
+        for (size_t k = 0; k < nl; k++) /* Redis names the config as its table spells it */
+            name[k] = (char)tolower((unsigned char)a->p[k]);
+        name[nl] = '\0';
+        ctx_errorf(x, "ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, why);
         goto out;
     }
     for (int i = 0; i < npairs; i++)
@@ -359,7 +378,9 @@ int cmd_config(struct ctx *x)
             ctx_error(x, ERR_SYNTAX);
             return CMD_DONE;
         }
-        return config_set_cmd(x);
+        /* the control socket is a Unix socket: local, as Redis counts those */
+        return cmd_config_set(x, protected_allowed(srv.cfg.enable_protected_configs,
+                                                   x->ctl || (x->c && client_is_local(x->c))));
     case CMDID_CONFIG_RESETSTAT:
         rsp_ok(x->out); /* counters are monotonic in dpcache (Prometheus counters) */
         return CMD_DONE;
@@ -625,5 +646,114 @@ int cmd_shutdown(struct ctx *x)
 int cmd_lastsave(struct ctx *x)
 {
     rsp_int(x->out, (long long)__atomic_load_n(&srv.persist.lastsave, __ATOMIC_RELAXED));
+    return CMD_DONE;
+}
+
+/* ---- DEBUG and MODULE: protected commands (the dispatcher checks enable-debug-command and
+ * enable-module-command before they run) ---- */
+
+static void reply_lines(struct ctx *x, const char *const *lines, size_t n)
+{
+    rsp_array(x->out, (long long)n);
+    for (size_t i = 0; i < n; i++)
+        rsp_simple(x->out, lines[i]);
+}
+
+/* Redis's addReplySubcommandSyntaxError: "... for 'x'. Try DEBUG HELP." (argv[0] upper-cased) */
+static void subcommand_syntax_error(struct ctx *x)
+{
+    char cmd[CMD_NAME_MAX + 1], sub[129];
+    size_t cl = x->argv[0].len < CMD_NAME_MAX ? x->argv[0].len : CMD_NAME_MAX;
+    size_t sl = x->argv[1].len < 128 ? x->argv[1].len : 128;
+
+    for (size_t i = 0; i < cl; i++)
+        cmd[i] = (char)toupper((unsigned char)x->argv[0].p[i]);
+    cmd[cl] = '\0';
+    memcpy(sub, x->argv[1].p, sl);
+    sub[sl] = '\0'; /* "%.128s" of a C string: up to a NUL */
+    ctx_errorf(x, "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.", sub,
+               cmd);
+}
+
+/* DEBUG HELP | SLEEP <seconds> | LOG <message>: the subcommands of Redis's DEBUG that mean
+ * something here, with Redis's replies; the others are unknown subcommands. */
+int cmd_debug(struct ctx *x)
+{
+    static const char *const help[] = {
+        "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "LOG <message>",
+        "    Write <message> to the server log.",
+        "SLEEP <seconds>",
+        "    Stop this worker (and its clients) for <seconds>. Decimals allowed.",
+        "HELP",
+        "    Prints this help.",
+    };
+
+    if (x->argc == 2 && arg_is(&x->argv[1], "help")) {
+        reply_lines(x, help, sizeof(help) / sizeof(help[0]));
+    } else if (x->argc == 3 && arg_is(&x->argv[1], "sleep")) {
+        char num[64];
+        size_t n = x->argv[2].len < sizeof(num) - 1 ? x->argv[2].len : sizeof(num) - 1;
+        double secs;
+        memcpy(num, x->argv[2].p, n);
+        num[n] = '\0';
+        secs = strtod(num, NULL); /* as Redis: no number is 0, a negative time no sleep */
+        if (secs > 0) {
+            double us = secs < 9.2e12 ? secs * 1e6 : 9.2e18;
+            struct timespec ts = { (time_t)(us / 1e6), (long)((long long)us % 1000000) * 1000 };
+            while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                ; /* interrupted: the rest */
+        }
+        rsp_ok(x->out);
+    } else if (x->argc == 3 && arg_is(&x->argv[1], "log")) {
+        char msg[1024];
+        size_t n = x->argv[2].len < sizeof(msg) - 1 ? x->argv[2].len : sizeof(msg) - 1;
+        for (size_t i = 0; i < n; i++) /* one log line, whatever the client sent */
+            msg[i] = (x->argv[2].p[i] == '\r' || x->argv[2].p[i] == '\n') ? ' ' : x->argv[2].p[i];
+        msg[n] = '\0';
+        log_warn("DEBUG LOG: %s", msg);
+        rsp_ok(x->out);
+    } else {
+        subcommand_syntax_error(x);
+    }
+    return CMD_DONE;
+}
+
+/* MODULE: dpcache loads no Redis modules. LIST is empty; LOAD/LOADEX fail as Redis fails to
+ * load a module (the reason in the log), UNLOAD finds none. */
+int cmd_module(struct ctx *x)
+{
+    static const char *const help[] = {
+        "MODULE <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "LIST",
+        "    Return a list of loaded modules.",
+        "LOAD <path> [<arg> ...]",
+        "    Load a module library from <path>, passing to it any optional arguments.",
+        "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+        "    Load a module library from <path>, while passing it module configurations and "
+        "optional arguments.",
+        "UNLOAD <name>",
+        "    Unload a module.",
+        "HELP",
+        "    Prints this help.",
+    };
+    const struct cmd_def *sub = ctx_sub_or_reply(x);
+
+    if (!sub)
+        return CMD_DONE;
+    switch (sub->id) {
+    case CMDID_MODULE_HELP: reply_lines(x, help, sizeof(help) / sizeof(help[0])); break;
+    case CMDID_MODULE_LIST: rsp_array(x->out, 0); break;
+    case CMDID_MODULE_LOAD:
+    case CMDID_MODULE_LOADEX:
+        log_warn("Module %.*s failed to load: dpcache does not load Redis modules",
+                 (int)(x->argv[2].len < 512 ? x->argv[2].len : 512), x->argv[2].p);
+        ctx_error(x, "ERR Error loading the extension. Please check the server logs.");
+        break;
+    case CMDID_MODULE_UNLOAD:
+        ctx_error(x, "ERR Error unloading module: no such module with that name");
+        break;
+    default: /* MODULE alone */ ctx_error_arity(x); break;
+    }
     return CMD_DONE;
 }

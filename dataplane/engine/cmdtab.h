@@ -67,10 +67,12 @@
     CMD(COMMAND,     "command",     cmd_command,     -1, CMD_CONTAINER | CMD_LOCAL, 0, 0, 0, "server", "2.8.13", "Returns detailed information about all commands.") \
     CMD(CONFIG,      "config",      cmd_config,      -2, CMD_CONTAINER | CMD_LOCAL | CMD_NOSCRIPT, 0, 0, 0, "server", "2.0.0", "A container for server configuration commands.") \
     CMD(DBSIZE,      "dbsize",      cmd_dbsize,       1, CMD_READONLY | CMD_FAST | CMD_LOCAL, 0, 0, 0, "server", "1.0.0", "Returns the number of keys in the database.") \
+    CMD(DEBUG,       "debug",       cmd_debug,       -2, CMD_LOCAL | CMD_NOSCRIPT | CMD_PROTECTED, 0, 0, 0, "server", "1.0.0", "A container for debugging commands.") \
     CMD(FLUSHALL,    "flushall",    cmd_flushall,    -1, CMD_WRITE | CMD_ALLPART, 0, 0, 0, "server", "1.0.0", "Removes all keys from all databases.") \
     CMD(FLUSHDB,     "flushdb",     cmd_flushdb,     -1, CMD_WRITE | CMD_ALLPART, 0, 0, 0, "server", "1.0.0", "Remove all keys from the current database.") \
     CMD(INFO,        "info",        cmd_info,        -1, CMD_LOCAL, 0, 0, 0, "server", "1.0.0", "Returns information and statistics about the server.") \
     CMD(LASTSAVE,    "lastsave",    cmd_lastsave,     1, CMD_LOCAL | CMD_FAST, 0, 0, 0, "server", "1.0.0", "Returns the Unix timestamp of the last successful save to disk.") \
+    CMD(MODULE,      "module",      cmd_module,      -2, CMD_CONTAINER | CMD_LOCAL, 0, 0, 0, "server", "4.0.0", "A container for module commands.") \
     CMD(SAVE,        "save",        cmd_save,         1, CMD_LOCAL | CMD_NOSCRIPT, 0, 0, 0, "server", "1.0.0", "Synchronously saves the database(s) to disk.") \
     CMD(SHUTDOWN,    "shutdown",    cmd_shutdown,    -1, CMD_LOCAL | CMD_NOSCRIPT, 0, 0, 0, "server", "1.0.0", "Synchronously saves the database(s) to disk and shuts down the Redis server.") \
     CMD(SLOWLOG,     "slowlog",     cmd_slowlog,     -2, CMD_CONTAINER | CMD_LOCAL, 0, 0, 0, "server", "2.2.12", "A container for slow log commands.") \
@@ -148,6 +150,11 @@
     SUB(CONFIG_RESETSTAT, CONFIG,  cmd_config,  "config|resetstat",  2, CMD_LOCAL | CMD_NOSCRIPT, "2.0.0", "Resets the server's statistics.") \
     SUB(CONFIG_REWRITE,   CONFIG,  cmd_config,  "config|rewrite",    2, CMD_LOCAL | CMD_NOSCRIPT, "2.8.0", "Persists the effective configuration to file.") \
     SUB(CONFIG_SET,       CONFIG,  cmd_config,  "config|set",       -4, CMD_LOCAL | CMD_NOSCRIPT, "2.0.0", "Sets configuration parameters in-flight.") \
+    SUB(MODULE_HELP,      MODULE,  cmd_module,  "module|help",       2, CMD_LOCAL, "5.0.0", "Returns helpful text about the different subcommands.") \
+    SUB(MODULE_LIST,      MODULE,  cmd_module,  "module|list",       2, CMD_LOCAL | CMD_NOSCRIPT, "4.0.0", "Returns all loaded modules.") \
+    SUB(MODULE_LOAD,      MODULE,  cmd_module,  "module|load",      -3, CMD_LOCAL | CMD_NOSCRIPT | CMD_PROTECTED, "4.0.0", "Loads a module.") \
+    SUB(MODULE_LOADEX,    MODULE,  cmd_module,  "module|loadex",    -3, CMD_LOCAL | CMD_NOSCRIPT | CMD_PROTECTED, "7.0.0", "Loads a module using extended parameters.") \
+    SUB(MODULE_UNLOAD,    MODULE,  cmd_module,  "module|unload",     3, CMD_LOCAL | CMD_NOSCRIPT | CMD_PROTECTED, "4.0.0", "Unloads a module.") \
     SUB(SLOWLOG_GET,      SLOWLOG, cmd_slowlog, "slowlog|get",      -2, CMD_LOCAL, "2.2.12", "Returns the slow log's entries.") \
     SUB(SLOWLOG_HELP,     SLOWLOG, cmd_slowlog, "slowlog|help",      2, CMD_LOCAL, "6.2.0", "Show helpful text about the different subcommands.") \
     SUB(SLOWLOG_LEN,      SLOWLOG, cmd_slowlog, "slowlog|len",       2, CMD_LOCAL, "2.2.12", "Returns the number of entries in the slow log.") \

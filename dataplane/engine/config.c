@@ -6,6 +6,7 @@
 
 #include "../core/log.h"
 #include "cliargs/cliargs.h"
+#include "cmd.h"
 #include "../core/util.h"
 #include "../resp/parse.h"
 
@@ -26,6 +27,8 @@ const char *const opt_policy_names[] = { "volatile-lru",   "volatile-lfu",   "vo
 const char *const opt_corrupt_names[] = { "refuse", "fallback", "empty", NULL };
 const char *const opt_loglevel_names[] = { "debug", "verbose", "notice", "warning", "nothing",
                                            NULL };
+/* enum protected_action */
+const char *const opt_protected_names[] = { "no", "yes", "local", NULL };
 
 const struct opt_def opt_defs[] = {
 #define OPT_DEF(f, n, t, d, mn, mx, fl, en, desc)                                                  \
@@ -134,6 +137,30 @@ bad_num:
     return -1;
 }
 
+/* rename-command "<command> <new-name>" (the words joined by one space, as the config file and
+ * the command line give them; an empty new name removes the command); "" undoes every rename. */
+static int parse_rename(struct config *cfg, const struct opt_def *o, const char *v, char *why,
+                        size_t whylen)
+{
+    const char *sp = strchr(v, ' ');
+
+    if (!v[0]) {
+        cmd_rename_reset();
+        *FIELD(cfg, o, int) = 0;
+        return 0;
+    }
+    if (!sp || strchr(sp + 1, ' ')) {
+        snprintf(why, whylen,
+                 "wrong number of arguments: rename-command <command> <new-name> "
+                 "(an empty new-name, \"\", removes the command)");
+        return -2;
+    }
+    if (cmd_rename_command(v, (size_t)(sp - v), sp + 1, strlen(sp + 1), why, whylen))
+        return -2;
+    (*FIELD(cfg, o, int))++;
+    return 0;
+}
+
 /* Replace a published string option; the old string is freed once no reader can use it. */
 static void swap_str(char **slot, char *nv, int starting)
 {
@@ -228,6 +255,7 @@ int config_set(struct config *cfg, const char *name, const char *value, int star
         if (parse_obl(cfg, value, why, whylen))
             return -2;
         break;
+    case OPT_RENAME: return parse_rename(cfg, o, value, why, whylen);
     }
     char *nv = strdup(value);
     if (!nv) {
@@ -255,6 +283,7 @@ void config_format(const struct config *cfg, const struct opt_def *o, char *buf,
                                   cfg->save_rules[i].seconds, cfg->save_rules[i].changes);
         break;
     }
+    case OPT_RENAME: snprintf(buf, len, "%d", *FIELD(cfg, o, int)); break;
     case OPT_OBL:
         snprintf(buf, len, "normal %lld %lld %lld slave 268435456 67108864 60 pubsub 33554432 "
                            "8388608 60",
@@ -292,6 +321,8 @@ static int set_or_explain(struct config *cfg, const char *name, const char *valu
 
     if (rc == -1)
         snprintf(err, errlen, "%sunknown option '%s' (see --help)", where, name);
+    else if (rc && (config_find(name)->flags & OPT_REDACT)) /* a secret: not in the log */
+        snprintf(err, errlen, "%sinvalid value for option '%s': %s", where, name, why);
     else if (rc)
         snprintf(err, errlen, "%sinvalid value '%s' for option '%s': %s", where, value, name,
                  why);

@@ -17,11 +17,28 @@
 #include "../core/limits.h"
 #include "options.h"
 
-enum opt_type { OPT_BOOL, OPT_INT, OPT_MEM, OPT_STR, OPT_ENUM, OPT_SAVE, OPT_OBL };
+enum opt_type { OPT_BOOL, OPT_INT, OPT_MEM, OPT_STR, OPT_ENUM, OPT_SAVE, OPT_OBL, OPT_RENAME };
 
 #define OPT_IMMUTABLE   0x1
 #define OPT_REDACT      0x2
 #define OPT_NOCONFIGGET 0x4
+#define OPT_PROTECTED   0x8
+#define OPT_FILEONLY    0x10
+
+/* enable-protected-configs, enable-debug-command, enable-module-command (Redis 7.0's
+ * PROTECTED_ACTION_ALLOWED_*) */
+enum protected_action { PROTECTED_NO = 0, PROTECTED_YES = 1, PROTECTED_LOCAL = 2 };
+
+/* protected_allowed: may a client run a protected action under @mode? @local: the client is
+ * local as Redis's islocalClient counts it (client_is_local, or the control socket). */
+static inline int protected_allowed(int mode, int local)
+{
+    return mode == PROTECTED_YES || (mode == PROTECTED_LOCAL && local);
+}
+
+/* The value the control socket shows for a set OPT_REDACT option (and the slow log for the
+ * arguments that carry one). */
+#define REDACTED "(redacted)"
 
 enum stack_kind { STACK_POSIX = 0, STACK_NATIVE = 1 };
 enum snapshot_corrupt { CORRUPT_REFUSE = 0, CORRUPT_FALLBACK, CORRUPT_EMPTY };
@@ -40,6 +57,7 @@ extern const char *const opt_stack_names[];
 extern const char *const opt_policy_names[];
 extern const char *const opt_loglevel_names[];
 extern const char *const opt_corrupt_names[];
+extern const char *const opt_protected_names[];
 
 #define OPT_CTYPE_OPT_BOOL int
 #define OPT_CTYPE_OPT_INT  long long
@@ -48,6 +66,7 @@ extern const char *const opt_corrupt_names[];
 #define OPT_CTYPE_OPT_ENUM int
 #define OPT_CTYPE_OPT_SAVE char *
 #define OPT_CTYPE_OPT_OBL  char *
+#define OPT_CTYPE_OPT_RENAME int /* commands renamed or removed (the names are cmd.c's) */
 
 #define SAVE_RULES_MAX 16
 
@@ -91,7 +110,10 @@ const struct opt_def *config_find(const char *name);
 
 /* config_set: parse @value for directive @name. @starting: immutable ones allowed.
  * Returns 0; -1 unknown name; -2 bad value; -3 immutable. @why gets Redis's reason text
- * ("argument must be a memory value"). */
+ * ("argument must be a memory value"). rename-command ("<command> <new-name>", the new name
+ * empty to remove the command) renames at once in the command table (cmd_rename_command);
+ * its default "" puts every command back under its own name. Protection (OPT_PROTECTED) is
+ * CONFIG SET's business, not checked here. */
 int config_set(struct config *cfg, const char *name, const char *value, int starting, char *why,
                size_t whylen);
 

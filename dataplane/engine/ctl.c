@@ -29,6 +29,7 @@
 #define CTL_CONNS_MAX   16
 #define CTL_CHUNKS_MAX  64
 #define CTL_READ        65536
+#define CTL_CONFIG_ARGS_MAX 66 /* CTL.CONFIG.SET: "config set" and 32 name/value pairs */
 
 struct ctl_conn {
     int fd;
@@ -131,6 +132,37 @@ static void ctl_hello(struct obuf *ob)
     }
 }
 
+/* CTL.CONFIG.SET <name> <value> ...: CONFIG SET for the admin API (PUT /v1/config), which never
+ * changes a protected config (docs/operations.md, Security); dpcache-control started with
+ * admin-protected-configs yes sends CONFIG SET instead. */
+static void ctl_config_set(struct ctl_conn *cc, int argc, const struct rstr *argv)
+{
+    struct rstr args[CTL_CONFIG_ARGS_MAX];
+    struct ctx x;
+
+    if (argc < 3 || argc % 2 == 0 || argc - 1 + 2 > CTL_CONFIG_ARGS_MAX) {
+        rsp_errorf(&cc->out,
+                   "ERR usage: CTL.CONFIG.SET <name> <value> [<name> <value> ...] "
+                   "(at most %d pairs)",
+                   (CTL_CONFIG_ARGS_MAX - 2) / 2);
+        return;
+    }
+    args[0] = (struct rstr){ "config", 6 };
+    args[1] = (struct rstr){ "set", 3 };
+    memcpy(args + 2, argv + 1, sizeof(*argv) * (size_t)(argc - 1));
+    memset(&x, 0, sizeof(x));
+    worker_begin_iteration(cw);
+    x.w = cw;
+    x.cmd = &cmd_defs[CMDID_CONFIG_SET];
+    x.argc = argc + 1;
+    x.argv = args;
+    x.out = &cc->out;
+    x.proto = 2;
+    x.now = cw->now_ms;
+    x.ctl = 1;
+    cmd_config_set(&x, 0);
+}
+
 static void ctl_command(struct ctl_conn *cc, int argc, const struct rstr *argv)
 {
     struct obuf *ob = &cc->out;
@@ -204,8 +236,11 @@ static void ctl_command(struct ctl_conn *cc, int argc, const struct rstr *argv)
     } else if (arg_is(&argv[0], "ctl.shutdown")) {
         rsp_ok(ob);
         srv.shutdown = 1;
+    } else if (arg_is(&argv[0], "ctl.config.set")) {
+        ctl_config_set(cc, argc, argv);
     } else {
-        const struct cmd_def *d = cmd_lookup(argv[0].p, argv[0].len, 0);
+        /* by their own names: a rename-command for clients does not concern dpcache-control */
+        const struct cmd_def *d = cmd_lookup(argv[0].p, argv[0].len, 1);
         struct ctx x;
         if (!d || !allowed(d)) {
             rsp_errorf(ob, "ERR '%.*s' is not a control command", (int)argv[0].len, argv[0].p);
@@ -224,6 +259,7 @@ static void ctl_command(struct ctl_conn *cc, int argc, const struct rstr *argv)
         x.out = ob;
         x.proto = 2;
         x.now = cw->now_ms;
+        x.ctl = 1;
         d->fn(&x);
     }
 }

@@ -11,6 +11,12 @@
  *   CTL.SNAPSHOT.ABORT              -> +OK
  *   CTL.SNAPSHOT.DONE ok|err <unix time> <seconds> -> +OK (INFO persistence, LASTSAVE, SAVE)
  *   CTL.SHUTDOWN                    -> +OK, then the data plane exits (status 0)
+ *   CTL.CONFIG.SET <name> <value>.. -> as CONFIG SET, but a protected config (dir, dbfilename)
+ *                                      is refused whatever enable-protected-configs says (the
+ *                                      admin API's rule; docs/operations.md, Security)
+ * Commands go by their own names (rename-command renames them for clients only). The socket
+ * counts as a local client (a Unix socket, as in Redis) for enable-protected-configs local,
+ * and CONFIG GET shows "(redacted)" for a set secret (requirepass) instead of its value.
  * Path: `control-socket`, default /var/run/dpcache/<port>.sock (docs/operations.md).
  *
  * Thread-safety: ctl_start/ctl_stop from the main thread; everything else on the control

@@ -97,7 +97,8 @@ int cmd_exec(struct ctx *x)
         const struct client *cl = x->c ? x->c : x->origin;
         slowlog_add(&w->slowlog, (size_t)srv.cfg.slowlog_max_len,
                     __atomic_fetch_add(&srv.slowlog_next_id, 1, __ATOMIC_RELAXED), w->now_ms / 1000,
-                    us, x->argc, x->argv, cl ? cl->raddr : "", cl && cl->name ? cl->name : "");
+                    us, x->argc, x->argv, cmd_redact_mask(cmd, x->argc, x->argv),
+                    cl ? cl->raddr : "", cl && cl->name ? cl->name : "");
     }
     return rc;
 }
@@ -139,6 +140,29 @@ static void reject_unknown_sub(struct client *c, const struct rstr *argv)
 
     cmd_unknown_sub_msg(msg, sizeof(msg), argv);
     reject(c, NULL, msg);
+}
+
+/* DEBUG (enable-debug-command) and MODULE LOAD/LOADEX/UNLOAD (enable-module-command), checked
+ * as Redis 7.0 does: after the arity check, before AUTH. */
+static int protected_cmd_allowed(const struct client *c, const struct cmd_def *cmd)
+{
+    int mode =
+        cmd->id == CMDID_DEBUG ? srv.cfg.enable_debug_command : srv.cfg.enable_module_command;
+
+    return protected_allowed(mode, client_is_local(c));
+}
+
+static void reject_protected(struct client *c, const struct cmd_def *cmd)
+{
+    int debug = cmd->id == CMDID_DEBUG;
+    char msg[320];
+
+    snprintf(msg, sizeof(msg),
+             "ERR %s command not allowed. If the %s option is set to \"local\", you can run it "
+             "from a local connection, otherwise you need to set this option in the "
+             "configuration file, and then restart the server.",
+             debug ? "DEBUG" : "MODULE", debug ? "enable-debug-command" : "enable-module-command");
+    reject(c, cmd, msg);
 }
 
 /* ---- routing ---- */
@@ -301,6 +325,12 @@ enum dispatch_result dispatch_command(struct client *c, int argc, const struct r
             return DISPATCH_DEFER;
         snprintf(msg, sizeof(msg), "ERR wrong number of arguments for '%s' command", cmd->name);
         reject(c, cmd, msg);
+        return DISPATCH_DONE;
+    }
+    if (unlikely(cmd->flags & CMD_PROTECTED) && !protected_cmd_allowed(c, cmd)) {
+        if (open)
+            return DISPATCH_DEFER;
+        reject_protected(c, cmd);
         return DISPATCH_DONE;
     }
     if (!(c->flags & CLIENT_AUTHED) && !(cmd->flags & CMD_NOAUTH)) {

@@ -287,13 +287,14 @@ static void cmdstat_line(struct sbuf *b, int id)
 }
 
 /* As Redis 7: a container's own line (only its rejected "CLIENT" alone calls, usually
- * absent) followed by its subcommands' lines ("cmdstat_client|info"). */
+ * absent) followed by its subcommands' lines ("cmdstat_client|info"); a command renamed by
+ * rename-command under its own name. */
 static void sec_commandstats(struct sbuf *b)
 {
     sb_printf(b, "# Commandstats\r\n");
     for (int id = 0; id < CMD_TOP_COUNT; id++) {
-        if (cmd_defs[id].flags & CMD_INTERNAL)
-            continue;
+        if ((cmd_defs[id].flags & CMD_INTERNAL) || cmd_removed(&cmd_defs[id]))
+            continue; /* as Redis: a command rename-command removed has no line */
         cmdstat_line(b, id);
         if (!(cmd_defs[id].flags & CMD_CONTAINER))
             continue;

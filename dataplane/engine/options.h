@@ -4,9 +4,15 @@
  * OPT(field, "name", type, default, min, max, flags, enum_names, "description")
  *   type      OPT_BOOL (yes/no), OPT_INT (integer in [min, max]), OPT_MEM (bytes, with k/kb/
  *             m/mb/g/gb units, in [min, max]), OPT_STR, OPT_ENUM (one of enum_names), OPT_SAVE
- *             (Redis "save" rules), OPT_OBL (client-output-buffer-limit classes).
+ *             (Redis "save" rules), OPT_OBL (client-output-buffer-limit classes), OPT_RENAME
+ *             (Redis's rename-command: "<command> <new-name>", repeatable).
  *   flags     OPT_IMMUTABLE: only at start (CONFIG SET refuses, like Redis);
- *             OPT_REDACT: never logged; OPT_NOCONFIGGET: not listed by CONFIG GET.
+ *             OPT_PROTECTED: CONFIG SET only where enable-protected-configs allows it (Redis 7.0's
+ *             PROTECTED_CONFIG: dir, dbfilename; dpcache's options naming files too);
+ *             OPT_REDACT: a secret: never logged, "(redacted)" in the slow log and on the
+ *             control socket; OPT_NOCONFIGGET: not listed by CONFIG GET;
+ *             OPT_FILEONLY: a directive of the config file and command line only, unknown to
+ *             CONFIG GET/SET (as rename-command in Redis).
  *
  * The same table drives the command line (--name value), the config file (name value),
  * CONFIG GET/SET, --help and the documentation in docs/operations.md. Names and semantics
@@ -26,6 +32,10 @@
     OPT(tcp_backlog,      "tcp-backlog",                 OPT_INT,  "511",       0, 65535, OPT_IMMUTABLE, NULL, "listen() backlog") \
     OPT(protected_mode,   "protected-mode",              OPT_BOOL, "yes",       0, 0, 0, NULL, "refuse non-loopback clients while no password is set") \
     OPT(requirepass,      "requirepass",                 OPT_STR,  "",          0, 0, OPT_REDACT, NULL, "password of the default user (AUTH); empty: none") \
+    OPT(enable_protected_configs,"enable-protected-configs",OPT_ENUM,"no",   0, 0, OPT_IMMUTABLE, opt_protected_names, "CONFIG SET of protected configs (dir, dbfilename): no, yes, or local (clients on 127.0.0.1/::1 and the control socket only); docs/operations.md, Security") \
+    OPT(enable_debug_command,"enable-debug-command",     OPT_ENUM, "no",        0, 0, OPT_IMMUTABLE, opt_protected_names, "the DEBUG command: no, yes, or local (clients on 127.0.0.1/::1 only)") \
+    OPT(enable_module_command,"enable-module-command",   OPT_ENUM, "no",        0, 0, OPT_IMMUTABLE, opt_protected_names, "MODULE LOAD/LOADEX/UNLOAD: no, yes, or local (clients on 127.0.0.1/::1 only); dpcache loads no modules either way") \
+    OPT(rename_command,   "rename-command",              OPT_RENAME,"",         0, 0, OPT_IMMUTABLE | OPT_FILEONLY, NULL, "rename a command for clients: rename-command CONFIG <new-name>; an empty new name ('') removes it; one directive per command; config file or command line only") \
     OPT(maxclients,       "maxclients",                  OPT_INT,  "10000",     1, 4294967295LL, 0, NULL, "most simultaneous clients") \
     OPT(timeout,          "timeout",                     OPT_INT,  "0",         0, 2147483647, 0, NULL, "close a client idle this many seconds (0: never)") \
     OPT(tcp_keepalive,    "tcp-keepalive",               OPT_INT,  "300",       0, 2147483647, 0, NULL, "TCP keepalive interval in seconds (0: off)") \
@@ -41,9 +51,9 @@
     OPT(hz,               "hz",                          OPT_INT,  "10",        1, 500, 0, NULL, "background task frequency (active expiry effort)") \
     OPT(active_expire_effort,"active-expire-effort",     OPT_INT,  "1",         1, 10, 0, NULL, "active expiry effort (1-10)") \
     OPT(loglevel,         "loglevel",                    OPT_ENUM, "notice",    0, 0, 0, opt_loglevel_names, "log verbosity") \
-    OPT(logfile,          "logfile",                     OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "log file (empty: standard error)") \
-    OPT(dir,              "dir",                         OPT_STR,  "./",        0, 0, 0, NULL, "directory of the snapshot files") \
-    OPT(dbfilename,       "dbfilename",                  OPT_STR,  "dump.rdb",  0, 0, 0, NULL, "snapshot file name") \
+    OPT(logfile,          "logfile",                     OPT_STR,  "",          0, 0, OPT_IMMUTABLE | OPT_PROTECTED, NULL, "log file (empty: standard error)") \
+    OPT(dir,              "dir",                         OPT_STR,  "./",        0, 0, OPT_PROTECTED, NULL, "directory of the snapshot files") \
+    OPT(dbfilename,       "dbfilename",                  OPT_STR,  "dump.rdb",  0, 0, OPT_PROTECTED, NULL, "snapshot file name") \
     OPT(save,             "save",                        OPT_SAVE, "3600 1 300 100 60 10000", 0, 0, 0, NULL, "snapshot rules: <seconds> <changes> ...; empty: none") \
     OPT(appendonly,       "appendonly",                  OPT_BOOL, "no",        0, 0, OPT_IMMUTABLE, NULL, "append-only file: not supported (always no)") \
     OPT(slowlog_log_slower_than,"slowlog-log-slower-than",OPT_INT, "10000",     -1, LLONG_MAX, 0, NULL, "log commands slower than this many microseconds (-1: never)") \
@@ -52,7 +62,7 @@
     OPT(hash_max_listpack_value,"hash-max-listpack-value",OPT_INT, "64",        0, 65536, 0, NULL, "... and fields and values of at most this many bytes") \
     OPT(cluster_enabled,  "cluster-enabled",             OPT_BOOL, "no",        0, 0, OPT_IMMUTABLE, NULL, "Redis Cluster mode: every worker is a node on its core port, MOVED for others' keys") \
     OPT(cluster_announce_ip,"cluster-announce-ip",       OPT_STR,  "",          0, 0, 0, NULL, "address advertised by CLUSTER SLOTS/NODES (empty: the bind or port address)") \
-    OPT(control_socket,   "control-socket",              OPT_STR,  "",          0, 0, OPT_IMMUTABLE, NULL, "[dpcache] Unix socket for dpcache-control (empty: /var/run/dpcache/<port>.sock)") \
+    OPT(control_socket,   "control-socket",              OPT_STR,  "",          0, 0, OPT_IMMUTABLE | OPT_PROTECTED, NULL, "[dpcache] Unix socket for dpcache-control (empty: /var/run/dpcache/<port>.sock)") \
     OPT(snapshot_load,    "snapshot-load",               OPT_BOOL, "yes",       0, 0, OPT_IMMUTABLE, NULL, "[dpcache] at start, load the newest snapshot (dir/dbfilename) into the partitions before accepting clients") \
     OPT(snapshot_on_corrupt,"snapshot-on-corrupt",       OPT_ENUM, "refuse",    0, 0, OPT_IMMUTABLE, opt_corrupt_names, "[dpcache] a corrupt or unreadable snapshot at start: refuse to start, fallback to the older snapshots (dbfilename.1, .2, ...), or start empty") \
     OPT(snapshot_skip_unsupported,"snapshot-skip-unsupported",OPT_BOOL,"no",    0, 0, OPT_IMMUTABLE, NULL, "[dpcache] skip (and count) keys of types dpcache lacks (lists, sets, ...) when loading an RDB instead of refusing it") \

@@ -100,6 +100,7 @@ int plan_add(struct plan *pl, unsigned part, int argc, const struct rstr *argv)
     struct fwd *f = pl->fwds[part];
     size_t need = pl->argv_len + (size_t)argc;
     int i = pl->nsub;
+    const struct cmd_def *d;
 
     if (!f) {
         f = fwd_alloc(1);
@@ -117,10 +118,13 @@ int plan_add(struct plan *pl, unsigned part, int argc, const struct rstr *argv)
         pl->argv = a;
         pl->argv_cap = cap;
     }
+    d = cmd_lookup(argv[0].p, argv[0].len, 1); /* by its own name: rename-command aside */
+    if (!d)
+        return -1;
     memcpy(pl->argv + pl->argv_len, argv, (size_t)argc * sizeof(*argv));
     f->cmd[0].argv_at = pl->argv_len;
     f->cmd[0].argc = argc;
-    f->cmd[0].id = (uint16_t)cmd_lookup(argv[0].p, argv[0].len, 1)->id;
+    f->cmd[0].id = (uint16_t)d->id;
     pl->argv_len = need;
     pl->sub_part[i] = (uint16_t)part;
     pl->nsub++;
@@ -358,6 +362,8 @@ int plan_split_keys(struct ctx *x, const struct rstr *name, int step, plan_step_
     struct plan *pl = plan_begin(x, merge);
     int nw = srv.nworkers;
     struct rstr *grp;
+    /* the sub-commands go by the command's own name (x->argv[0] may be a rename-command name) */
+    struct rstr own = { x->cmd->name, x->cmd->namelen };
     int *cnt;
 
     if (!pl)
@@ -376,7 +382,7 @@ int plan_split_keys(struct ctx *x, const struct rstr *name, int step, plan_step_
         unsigned part = srv_part_of_slot(key_slot(x->argv[i].p, x->argv[i].len));
         struct rstr *g = grp + (size_t)part * (size_t)x->argc;
         if (cnt[part] == 0)
-            g[cnt[part]++] = name ? *name : x->argv[0];
+            g[cnt[part]++] = name ? *name : own;
         for (int k = 0; k < step; k++)
             g[cnt[part]++] = x->argv[i + k];
     }

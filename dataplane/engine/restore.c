@@ -307,7 +307,7 @@ static int load_file(const char *path, struct restore_result *res, char *why, si
         l->x.out = &l->out;
         l->x.proto = 2;
         l->x.now = now;
-        l->x.cmd = cmd_lookup("set", 3, 0);
+        l->x.cmd = cmd_lookup("set", 3, 1);
         srv.workers[i]->now_ms = now;
         srv.workers[i]->now_us = now * 1000;
         l->dec = rdb_dec_new(&o, &ops, l);

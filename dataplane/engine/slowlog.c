@@ -37,8 +37,8 @@ void slowlog_free(struct slowlog *sl)
     memset(sl, 0, sizeof(*sl));
 }
 
-void slowlog_add(struct slowlog *sl, size_t max_len, uint64_t id, uint64_t now_s,
-                 uint64_t duration, int argc, const struct rstr *argv, const char *peer,
+void slowlog_add(struct slowlog *sl, size_t max_len, uint64_t id, uint64_t now_s, uint64_t duration,
+                 int argc, const struct rstr *argv, uint64_t redact, const char *peer,
                  const char *name)
 {
     struct slowlog_entry *e;
@@ -71,6 +71,9 @@ void slowlog_add(struct slowlog *sl, size_t max_len, uint64_t id, uint64_t now_s
         if (i == SLOWLOG_ARGS_MAX - 1 && argc > SLOWLOG_ARGS_MAX) {
             n = (size_t)snprintf(buf, sizeof(buf), "... (%d more arguments)",
                                  argc - SLOWLOG_ARGS_MAX + 1);
+        } else if (i < 64 && (redact >> i) & 1) {
+            n = sizeof("(redacted)") - 1;
+            memcpy(buf, "(redacted)", n);
         } else if (argv[i].len > SLOWLOG_ARG_BYTES) {
             memcpy(buf, argv[i].p, SLOWLOG_ARG_BYTES);
             n = SLOWLOG_ARG_BYTES + (size_t)snprintf(buf + SLOWLOG_ARG_BYTES, 64,

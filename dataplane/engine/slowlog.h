@@ -36,9 +36,11 @@ struct slowlog {
 void slowlog_init(struct slowlog *sl);
 void slowlog_free(struct slowlog *sl);
 
-/* slowlog_add: record a command (arguments truncated like Redis: 32 arguments, 128 bytes). */
-void slowlog_add(struct slowlog *sl, size_t max_len, uint64_t id, uint64_t now_s,
-                 uint64_t duration, int argc, const struct rstr *argv, const char *peer,
+/* slowlog_add: record a command (arguments truncated like Redis: 32 arguments, 128 bytes).
+ * Arguments whose bit is set in @redact (bit i: argv[i]) are kept as "(redacted)", as Redis
+ * does for passwords (cmd_redact_mask). */
+void slowlog_add(struct slowlog *sl, size_t max_len, uint64_t id, uint64_t now_s, uint64_t duration,
+                 int argc, const struct rstr *argv, uint64_t redact, const char *peer,
                  const char *name);
 void slowlog_reset(struct slowlog *sl);
 

@@ -128,7 +128,7 @@ static int cb_commands(const char *cmd, const char *params, struct rte_tel_data 
     for (int id = 0; id < CMD_TOP_COUNT; id++) {
         uint64_t v[4] = { 0 };
         struct rte_tel_data *a;
-        if (cmd_defs[id].flags & CMD_INTERNAL)
+        if ((cmd_defs[id].flags & CMD_INTERNAL) || cmd_removed(&cmd_defs[id]))
             continue;
         cmdstat_sum(id, v);
         if (cmd_defs[id].flags & CMD_CONTAINER) /* telemetry names allow no '|': */

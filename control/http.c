@@ -9,6 +9,7 @@
 #include "json.h"
 #include "metrics.h"
 #include "resp.h"
+#include "secret.h"
 #include "state.h"
 
 #include "../dataplane/core/log.h"
@@ -303,6 +304,59 @@ static int scalar(const struct json *j, char *out, size_t len)
     }
 }
 
+/* CONFIG GET @name on the data plane: its value as CONFIG GET shows it to the control socket
+ * (a set secret is "(redacted)", ctl.h) into @out; "" if none. 0 or -1 (@err set). */
+static int config_value(const char *name, char *out, size_t len, char *err, size_t errlen)
+{
+    const char *argv[] = { "CONFIG", "GET", name };
+    struct rv *rep;
+
+    out[0] = '\0';
+    if (dp_command(3, argv, &rep, err, errlen))
+        return -1;
+    if (rep->type == RV_ARRAY && rep->n >= 2 && rep->elem[1].type == RV_BULK)
+        snprintf(out, len, "%s", rep->elem[1].str);
+    rv_free(rep);
+    return 0;
+}
+
+/* GET /v1/config[?name=<glob>]: CONFIG GET (default "*") as a JSON object. */
+static enum MHD_Result config_get(struct MHD_Connection *c)
+{
+    const char *pat = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "name");
+    const char *argv[] = { "CONFIG", "GET", pat && *pat ? pat : "*" };
+    struct sbuf b = { 0 };
+    char err[256];
+    struct rv *rep;
+
+    if (dp_command(3, argv, &rep, err, sizeof(err)))
+        return jerror(c, 503, err);
+    if (rep->type != RV_ARRAY) {
+        enum MHD_Result ret = jerror(c, 400, rep->type == RV_ERROR ? rep->str : "bad reply");
+        rv_free(rep);
+        return ret;
+    }
+    sb_put(&b, "{", 1);
+    for (size_t i = 0; i + 1 < rep->n; i += 2) {
+        if (i)
+            sb_put(&b, ",", 1);
+        sb_put_json(&b, rep->elem[i].str ? rep->elem[i].str : "");
+        sb_put(&b, ":", 1);
+        sb_put_json(&b, rep->elem[i + 1].str ? rep->elem[i + 1].str : "");
+    }
+    sb_put(&b, "}\n", 2);
+    rv_free(rep);
+    return jbody(c, 200, &b);
+}
+
+/*
+ * PUT /v1/config: CONFIG SET on the data plane, one option after the other. A protected config
+ * (dir, dbfilename: where snapshots are written) is refused unless dpcache-control was started
+ * with admin-protected-configs yes: CTL.CONFIG.SET refuses them whatever the data plane's
+ * enable-protected-configs says; with the option, plain CONFIG SET, which the data plane
+ * allows as enable-protected-configs does for a local (Unix socket) client. The answer echoes
+ * each option's new value as CONFIG GET shows it (a secret as "(redacted)").
+ */
 static enum MHD_Result h_config(struct MHD_Connection *c, struct req *r)
 {
     char err[256], names[16][128], values[16][4096];
@@ -311,6 +365,11 @@ static enum MHD_Result h_config(struct MHD_Connection *c, struct req *r)
     struct sbuf b = { 0 };
     int n = 0;
 
+    if (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD")) {
+        if (r->body.len)
+            return jerror(c, 400, "GET takes no request body");
+        return config_get(c);
+    }
     doc = json_parse(r->body.p ? r->body.p : "", r->body.len, err, sizeof(err));
     if (!doc)
         return jerror(c, 400, err);
@@ -344,26 +403,39 @@ static enum MHD_Result h_config(struct MHD_Connection *c, struct req *r)
     json_free(doc);
     sb_printf(&b, "{\"ok\":true,\"set\":{");
     for (int i = 0; i < n; i++) {
-        const char *argv[] = { "CONFIG", "SET", names[i], values[i] };
+        const char *set[] = { "CTL.CONFIG.SET", names[i], values[i] };
+        const char *set_any[] = { "CONFIG", "SET", names[i], values[i] };
+        char now[4096];
         struct rv *rep;
-        int rc = dp_command(4, argv, &rep, err, sizeof(err));
+        int rc = hcfg->admin_protected ? dp_command(4, set_any, &rep, err, sizeof(err))
+                                       : dp_command(3, set, &rep, err, sizeof(err));
+        explicit_bzero(values[i], sizeof(values[i])); /* may be a password */
         if (rc) {
             free(b.p);
             return jerror(c, 503, err);
         }
         if (rep->type == RV_ERROR) {
-            char msg[512];
-            snprintf(msg, sizeof(msg), "CONFIG SET %s: %s", names[i], rep->str);
+            char msg[700];
+            int prot = strstr(rep->str, "can't set protected config") != NULL;
+            snprintf(msg, sizeof(msg), "CONFIG SET %s: %s%s", names[i], rep->str,
+                     prot && !hcfg->admin_protected
+                         ? " (the admin API changes protected configs only when dpcache-control "
+                           "runs with admin-protected-configs yes; docs/operations.md, Security)"
+                         : "");
             rv_free(rep);
             free(b.p);
             return jerror(c, 400, msg);
         }
         rv_free(rep);
+        if (config_value(names[i], now, sizeof(now), err, sizeof(err))) {
+            free(b.p);
+            return jerror(c, 503, err);
+        }
         if (i)
             sb_put(&b, ",", 1);
         sb_put_json(&b, names[i]);
         sb_put(&b, ":", 1);
-        sb_put_json(&b, values[i]);
+        sb_put_json(&b, now);
     }
     sb_printf(&b, "}}\n");
     return jbody(c, 200, &b);
@@ -435,7 +507,9 @@ static enum MHD_Result h_index(struct MHD_Connection *c, struct req *r)
         "GET  /v1/info         state and INFO (admin)\n"
         "POST /v1/snapshot     take a snapshot; ?wait=1 waits for it (admin)\n"
         "GET  /v1/snapshots    snapshot files; ?verify=1 checks them (admin)\n"
-        "PUT  /v1/config       {\"name\": ..., \"value\": ...} -> CONFIG SET (admin)\n"
+        "GET  /v1/config       CONFIG GET; ?name=<glob> (admin; secrets redacted)\n"
+        "PUT  /v1/config       {\"name\": ..., \"value\": ...} -> CONFIG SET (admin; protected "
+        "configs only with admin-protected-configs yes)\n"
         "POST /v1/shutdown     final snapshot, then the data plane exits (admin)\n"
         "GET  /v1/front/backends               the XDP front's backends (front mode, admin)\n"
         "POST /v1/front/backends               add one: {\"addr\", \"mac\", \"base_port\", "
@@ -466,7 +540,7 @@ static const struct route routes[] = {
     { "/admin/snapshot", "POST", 1, 1, h_snapshot },
     { "/v1/snapshots", "GET", 1, 0, h_snapshots },
     { "/admin/snapshots", "GET", 1, 0, h_snapshots },
-    { "/v1/config", "PUT, POST", 1, 1, h_config },
+    { "/v1/config", "GET, PUT, POST", 1, 1, h_config },
     { "/admin/config", "POST, PUT", 1, 1, h_config },
     { "/v1/shutdown", "POST", 1, 1, h_shutdown },
     { "/admin/shutdown", "POST", 1, 1, h_shutdown },
@@ -513,23 +587,17 @@ static int method_ok(const struct route *rt, const char *method)
     return 0;
 }
 
-/* Constant-time comparison of the bearer token. */
+/* The bearer token, compared in constant time (secret.h). */
 static int authorized(struct MHD_Connection *c)
 {
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-    size_t tl, gl;
-    unsigned char diff = 0;
 
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
         return 0;
     h += 7;
     while (*h == ' ')
         h++;
-    tl = strlen(admin_token);
-    gl = strlen(h);
-    for (size_t i = 0; i < tl; i++)
-        diff |= (unsigned char)(admin_token[i] ^ (i < gl ? h[i] : 0));
-    return diff == 0 && gl == tl;
+    return secret_equal(h, strlen(h), admin_token, strlen(admin_token));
 }
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,

@@ -13,6 +13,7 @@
 #include "ctl_front.h"
 #include "http.h"
 #include "metrics.h"
+#include "secret.h"
 #include "state.h"
 
 #include "../dataplane/core/log.h"
@@ -49,33 +50,15 @@ static void usage(FILE *fp)
     ctl_config_print_help(fp);
 }
 
-/* The admin token: the file's first line, or the environment. NULL if none. */
+/* The admin token: the file's first line (secret.h: refused if group or others may access the
+ * file), or the environment. NULL if none, or on an error (@err set). */
 static char *read_token(const char *file, char *err, size_t errlen)
 {
-    char buf[1024];
-    size_t n;
-    FILE *f;
     const char *env;
+    char *tok;
 
-    if (file && *file) {
-        f = fopen(file, "r");
-        if (!f) {
-            snprintf(err, errlen, "cannot read admin-token-file %s: %s", file, strerror(errno));
-            return NULL;
-        }
-        if (!fgets(buf, sizeof(buf), f))
-            buf[0] = '\0';
-        fclose(f);
-        n = strcspn(buf, "\r\n");
-        buf[n] = '\0';
-        while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-            buf[--n] = '\0';
-        if (!n) {
-            snprintf(err, errlen, "admin-token-file %s is empty", file);
-            return NULL;
-        }
-        return strdup(buf);
-    }
+    if (file && *file)
+        return secret_read_token(file, &tok, err, errlen) ? NULL : tok;
     env = getenv("DPCACHE_ADMIN_TOKEN");
     return env && *env ? strdup(env) : NULL;
 }
@@ -156,6 +139,8 @@ int main(int argc, char **argv)
         free(token);
         return 1;
     }
+    if (token) /* http.c keeps its own copy */
+        explicit_bzero(token, strlen(token));
     free(token);
     log_notice("dpcache-control %s: HTTP on %s (/metrics, /healthz, /readyz, /v1/...)",
                DPCACHE_VERSION, cfg.listen);

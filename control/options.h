@@ -19,6 +19,7 @@
     CO(telemetry,         "telemetry-socket",     CO_STR,  "",      0, 0, "DPDK telemetry v2 socket of the data plane; empty: /var/run/dpdk/dpcache<port>/dpdk_telemetry.v2, else the one whose /dpcache/info has the data plane's run_id") \
     CO(listen,            "listen",               CO_STR,  "127.0.0.1:9121", 0, 0, "HTTP address:port for /metrics, /healthz, /readyz and the admin API ([v6addr]:port for IPv6; 9121 is redis_exporter's port)") \
     CO(admin_token_file,  "admin-token-file",     CO_STR,  "",      0, 0, "file holding the admin API bearer token (read at start); empty: environment DPCACHE_ADMIN_TOKEN; neither: the admin API answers 403") \
+    CO(admin_protected,   "admin-protected-configs", CO_BOOL, "no", 0, 0, "let PUT /v1/config change the data plane's protected configs (dir, dbfilename); the data plane's enable-protected-configs must allow it too (yes, or local: the control socket is local); no: refused whatever the data plane allows (docs/operations.md, Security)") \
     CO(http_body_limit,   "http-body-limit",      CO_INT,  "65536", 64, 16777216, "largest request body accepted (bytes); larger: 413") \
     CO(http_connections,  "http-max-connections", CO_INT,  "32",    1, 1024, "simultaneous HTTP connections (more are refused)") \
     CO(http_timeout,      "http-timeout",         CO_INT,  "10",    1, 3600, "seconds an idle or slow HTTP connection is kept") \

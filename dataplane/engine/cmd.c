@@ -198,10 +198,11 @@ int cmd_rename_command(const char *old, size_t oldlen, const char *new, size_t n
             return -1;
         }
     }
-    cname_len[d->id] = 0; /* as Redis: out of the table first, then in under the new name */
+    /* as Redis: out of the table first (so a command may be renamed to its own name), then in
+     * under the new name */
     for (int i = 0; i < CMD_TOP_COUNT && newlen; i++)
-        if (cname_len[i] == newlen && strncasecmp(cname[i], new, newlen) == 0) {
-            client_tabs_build();
+        if (i != (int)d->id && cname_len[i] == newlen &&
+            strncasecmp(cname[i], new, newlen) == 0) {
             snprintf(why, whylen, "Target command name already exists");
             return -1;
         }

@@ -1,6 +1,7 @@
 /*
  * test_control.c - unit tests of dpcache-control's pure parts: RESP reply parser, JSON
- * reader, INFO helpers, save rules, snapshot rotation, options.
+ * reader, INFO helpers, save rules, snapshot rotation, options, the admin token (its file's
+ * permissions, its constant-time comparison).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,11 +16,14 @@
 #include "json.h"
 #include "resp.h"
 #include "schedule.h"
+#include "secret.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -286,13 +290,169 @@ static void test_config(void **state)
     ctl_config_free(&cfg);
 }
 
+/* ---- secret.c ---- */
+
+static void test_secret_equal(void **state)
+{
+    const char *tok = "s3cr3t-t0ken";
+    size_t n = strlen(tok);
+    char buf[64];
+
+    (void)state;
+    assert_true(secret_equal(tok, n, tok, n));
+    assert_true(secret_equal("", 0, "", 0));
+    assert_false(secret_equal("", 0, tok, n));
+    assert_false(secret_equal(tok, n - 1, tok, n)); /* a prefix */
+    assert_false(secret_equal(tok, n, tok, n - 1)); /* longer than the secret */
+    memcpy(buf, tok, n);
+    buf[n] = 'x';
+    assert_false(secret_equal(buf, n + 1, tok, n));
+    buf[n] = '\0';
+    assert_false(secret_equal(buf, n + 1, tok, n)); /* a NUL after it is still a byte more */
+    for (size_t i = 0; i < n; i++) { /* one byte off, anywhere */
+        memcpy(buf, tok, n);
+        buf[i] ^= 0x01;
+        assert_false(secret_equal(buf, n, tok, n));
+        buf[i] ^= 0x81; /* high bit */
+        assert_false(secret_equal(buf, n, tok, n));
+    }
+}
+
+/*
+ * Constant time, shown without a clock: the last byte of the secret (then of the given token)
+ * sits alone on a page with no access; reading it faults once, the handler opens the page and
+ * notes the read. Whether the given token differs from the secret at byte 0, at any later
+ * byte, or not at all, the comparison reads that last byte: it never stops at the first
+ * difference (memcmp or strcmp would), so its time does not tell how long a prefix matched.
+ */
+static volatile sig_atomic_t guard_read;
+static char *guard_page;
+static long page_size;
+
+static void guard_handler(int sig, siginfo_t *si, void *uc)
+{
+    char *a = si->si_addr;
+
+    (void)uc;
+    if (a >= guard_page && a < guard_page + page_size) {
+        mprotect(guard_page, (size_t)page_size, PROT_READ | PROT_WRITE);
+        guard_read = 1;
+        return;
+    }
+    signal(sig, SIG_DFL); /* a real crash: let it happen */
+}
+
+static void test_secret_equal_reads_every_byte(void **state)
+{
+    static const char tok[] = "0123456789abcdef-the-admin-token";
+    const size_t n = sizeof(tok) - 1;
+    struct sigaction sa, old;
+    char *mem, *secret, *given, other[sizeof(tok)];
+
+    (void)state;
+    page_size = sysconf(_SC_PAGESIZE);
+    mem = mmap(NULL, (size_t)page_size * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+               -1, 0);
+    assert_true(mem != MAP_FAILED);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = guard_handler;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    assert_int_equal(sigaction(SIGSEGV, &sa, &old), 0);
+    /* the secret ends on the first byte of page 1, the given token on the first of page 3 */
+    secret = mem + page_size - (long)(n - 1);
+    given = mem + 3 * page_size - (long)(n - 1);
+    memcpy(secret, tok, n);
+    for (int which = 0; which < 2; which++) {
+        guard_page = mem + (which ? 3 : 1) * page_size;
+        for (size_t diff_at = 0; diff_at <= n; diff_at++) { /* n: no difference */
+            memcpy(given, tok, n);
+            if (diff_at < n)
+                given[diff_at] ^= 0x20;
+            assert_int_equal(mprotect(guard_page, (size_t)page_size, PROT_NONE), 0);
+            guard_read = 0;
+            assert_int_equal(secret_equal(given, n, secret, n), diff_at == n);
+            assert_int_equal(guard_read, 1);
+        }
+    }
+    /* a shorter token (a wrong length) still reads the whole secret */
+    memcpy(other, tok, 4);
+    guard_page = mem + page_size;
+    assert_int_equal(mprotect(guard_page, (size_t)page_size, PROT_NONE), 0);
+    guard_read = 0;
+    assert_false(secret_equal(other, 4, secret, n));
+    assert_int_equal(guard_read, 1);
+    sigaction(SIGSEGV, &old, NULL);
+    munmap(mem, (size_t)page_size * 4);
+}
+
+static int token_file(char *path, const char *text, mode_t mode)
+{
+    int fd;
+
+    strcpy(path, "/tmp/dpctl-token-XXXXXX");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return chmod(path, mode);
+}
+
+static void test_secret_token_file(void **state)
+{
+    static const mode_t loose[] = { 0644, 0640, 0604, 0660, 0606, 0610, 0601, 0700 | 0004 };
+    char path[64], err[512], *tok, big[SECRET_TOKEN_MAX + 10];
+
+    (void)state;
+    /* 0600 and 0400: accepted; the first line, CR/LF and trailing blanks removed */
+    assert_int_equal(token_file(path, "tok-123 \t\r\nsecond line\n", 0600), 0);
+    assert_int_equal(secret_read_token(path, &tok, err, sizeof(err)), 0);
+    assert_string_equal(tok, "tok-123");
+    free(tok);
+    assert_int_equal(chmod(path, 0400), 0);
+    assert_int_equal(secret_read_token(path, &tok, err, sizeof(err)), 0);
+    assert_string_equal(tok, "tok-123");
+    free(tok);
+    /* any permission for group or others: refused, saying why and what to do */
+    for (size_t i = 0; i < sizeof(loose) / sizeof(loose[0]); i++) {
+        char want[16];
+        assert_int_equal(chmod(path, loose[i]), 0);
+        tok = (char *)1;
+        assert_int_equal(secret_read_token(path, &tok, err, sizeof(err)), -1);
+        assert_null(tok);
+        snprintf(want, sizeof(want), "%04o", (unsigned)loose[i]);
+        assert_non_null(strstr(err, want));
+        assert_non_null(strstr(err, "too open"));
+        assert_non_null(strstr(err, "chmod 600"));
+        assert_non_null(strstr(err, path));
+    }
+    unlink(path);
+    /* empty, too long, missing, not a regular file */
+    assert_int_equal(token_file(path, "\n", 0600), 0);
+    assert_int_equal(secret_read_token(path, &tok, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "empty"));
+    unlink(path);
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(token_file(path, big, 0600), 0);
+    assert_int_equal(secret_read_token(path, &tok, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "longer than 1023"));
+    unlink(path);
+    assert_int_equal(secret_read_token(path, &tok, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "No such file"));
+    assert_int_equal(secret_read_token("/tmp", &tok, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "not a regular file"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resp_parse), cmocka_unit_test(test_resp_limits),
         cmocka_unit_test(test_json),       cmocka_unit_test(test_info),
         cmocka_unit_test(test_sched),      cmocka_unit_test(test_rotate),
-        cmocka_unit_test(test_config),
+        cmocka_unit_test(test_config),     cmocka_unit_test(test_secret_equal),
+        cmocka_unit_test(test_secret_equal_reads_every_byte),
+        cmocka_unit_test(test_secret_token_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,6 +176,7 @@ class Control:
         self.token_file = os.path.join(d, "token")
         with open(self.token_file, "w") as f:
             f.write(TOKEN + "\n")
+        os.chmod(self.token_file, 0o600)  # refused if group or others may access it
 
     def argv(self):
         a = [ARGS.control, "--socket", self.dp.sock, "--listen",

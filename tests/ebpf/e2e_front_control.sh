@@ -136,6 +136,7 @@ start_backend "$NS_2" $B2_BASE $B2_CORES b2
 
 # ---------------------------------------------------------------------------------------------
 echo "e2e-token-$$" >"$WORK/token"
+chmod 600 "$WORK/token" # dpcache-control refuses a token file open to group or others
 start_control() { # dpcache-control in the front namespace, no data plane (ip netns exec execs it)
     ip netns exec "$NS_F" "$CTL" --dataplane no --listen $HTTP --admin-token-file "$WORK/token" \
         --http-body-limit $BODY_LIMIT --front-iface f0 --front-mode generic --front-vip $VIP \

@@ -111,6 +111,7 @@ int main(int argc, char **argv)
         log_warn("FATAL CONFIG ERROR: %s", err);
         return 1;
     }
+    config_scrub_args(argc - app_first, argv + app_first); /* no password in ps */
     if (argc > app_first && strncmp(argv[app_first], "--", 2) != 0)
         srv.config_file = argv[app_first];
     srv.executable = argv[0];

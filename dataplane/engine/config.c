@@ -401,6 +401,20 @@ int config_load_args(struct config *cfg, int argc, char **argv, char *err, size_
     return r;
 }
 
+void config_scrub_args(int argc, char **argv)
+{
+    int secret = 0;
+
+    for (int i = 0; i < argc; i++) {
+        if (argv[i][0] == '-' && argv[i][1] == '-' && argv[i][2]) {
+            const struct opt_def *o = config_find(argv[i] + 2);
+            secret = o && (o->flags & OPT_REDACT);
+        } else if (secret) {
+            memset(argv[i], '*', strlen(argv[i]));
+        }
+    }
+}
+
 void config_print_help(FILE *fp)
 {
     fprintf(fp, "Options (as --name value on the command line, or 'name value' lines in a config "

@@ -125,6 +125,11 @@ void config_format(const struct config *cfg, const struct opt_def *o, char *buf,
  * a message in @err naming the offending option. */
 int config_load_args(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
 
+/* config_scrub_args: after config_load_args, overwrite in place (with '*') the values of the
+ * secret options (OPT_REDACT: requirepass) given on the command line, so that ps and
+ * /proc/<pid>/cmdline do not show them to other users. */
+void config_scrub_args(int argc, char **argv);
+
 /* config_load_file: "name value..." lines, '#' comments, quoted values. */
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
 

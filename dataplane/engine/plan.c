@@ -181,6 +181,10 @@ int plan_run(struct client *c, struct plan *pl)
     if (pl->pending == 0) {
         c->pending--;
         phase_done(c, pl);
+        /* every part ran here (one worker) and the plan is over: nothing will come back to
+         * resume the client, so the rest of its pipeline runs now */
+        if (!pl->active && c->pending == 0)
+            return CMD_DONE;
     }
     return CMD_SUSPENDED;
 }

@@ -67,8 +67,9 @@ int plan_add(struct plan *pl, unsigned part, int argc, const struct rstr *argv);
 /* plan_strdup: copy @n bytes into plan-owned storage that lives until the plan ends. */
 const char *plan_strdup(struct plan *pl, const void *p, size_t n);
 
-/* plan_run: start every sub-command added since the last phase. Returns CMD_SUSPENDED; the
- * step function may already have run if all of them were local. */
+/* plan_run: start every sub-command added since the last phase. Returns CMD_SUSPENDED, or
+ * CMD_DONE when all of them were local and the plan is already over (its reply written: the
+ * client's next command may run at once). */
 int plan_run(struct client *c, struct plan *pl);
 
 /* plan_reply: the reply bytes of sub-command @i (linearized, valid until the plan ends). */

@@ -255,6 +255,21 @@ static void test_pipelined_replies_and_append(void **state)
     dp_test_server_down();
 }
 
+/* With one worker a command over every partition (a plan: FLUSHALL, KEYS, SLOWLOG LEN) runs
+ * all of its parts at once; the commands pipelined after it must run too (they used to wait
+ * for input that never came: nothing resumed the client). */
+static void test_pipeline_after_local_plan(void **state)
+{
+    struct client *c;
+
+    (void)state;
+    dp_test_server(NULL);
+    c = dp_test_client();
+    assert_reply(c, "SET a 1\r\nFLUSHALL\r\nPING\r\nKEYS *\r\nSET b 2\r\nSLOWLOG LEN\r\nDBSIZE\r\n",
+                 "+OK\r\n+OK\r\n+PONG\r\n*0\r\n+OK\r\n:0\r\n:1\r\n");
+    dp_test_server_down();
+}
+
 /* Append one RESP multibulk command to @b at *@n (the form the lookahead scans). */
 static void put_cmd(char *b, size_t *n, int argc, const char *const *argv, const size_t *len)
 {
@@ -416,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_noeviction_and_volatile_without_ttl),
         cmocka_unit_test(test_index_full),
         cmocka_unit_test(test_pipelined_replies_and_append),
+        cmocka_unit_test(test_pipeline_after_local_plan),
         cmocka_unit_test(test_pipeline_lookahead_sees_writes),
         cmocka_unit_test(test_tsc_clock),
     };

@@ -817,6 +817,8 @@ class Env:
         ap.add_argument("--redis-server", default="/usr/bin/redis-server")
         ap.add_argument("--redis-cli", default="/usr/bin/redis-cli")
         ap.add_argument("--redis-benchmark", default="/usr/bin/redis-benchmark")
+        ap.add_argument("--control", default="", help="path of dpcache-control (the suites "
+                        "that attach one)")
         ap.add_argument("--workers", default="1,2", help="dpcache worker counts to run")
         ap.add_argument("-k", dest="filter", default="", help="run checks whose name contains this")
         ap.add_argument("-v", dest="verbose", action="store_true")

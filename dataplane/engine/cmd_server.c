@@ -296,9 +296,9 @@ int cmd_config_set(struct ctx *x, int protected_ok)
         ctx_error(x, ERR_OOM);
         return CMD_DONE;
     }
-    /* Names first, as Redis 7.0's configSetCommand: the first unknown, immutable, protected
-     * (where enable-protected-configs does not allow it) or repeated parameter fails the whole
-     * command; an unknown one is named in preference to the others. */
+    /* Names first, as Redis 7.0's configSetCommand: the first parameter that is unknown,
+     * immutable, protected (where enable-protected-configs does not allow it) or repeated fails
+     * the whole command and is the one named; those after it are not looked at. */
     for (int i = 0; i < npairs && bad < 0 && unknown < 0; i++) {
         char *name = rstr_dup(&x->argv[2 + 2 * i]);
         defs[i] = name ? config_find(name) : NULL;

@@ -104,7 +104,7 @@ static void test_protected_configs(void **state)
             assert_reply(c, dirset, ok ? "+OK\r\n" : PROTECTED_CFG_ERR("dir"));
             assert_reply(c, "CONFIG SET DbFileName x.rdb\r\n",
                          ok ? "+OK\r\n" : PROTECTED_CFG_ERR("DbFileName"));
-            /* the first refused name wins; an unknown one is named in preference */
+            /* the first parameter that cannot be set is the one named */
             assert_reply(c, "CONFIG SET maxmemory 1 dir /tmp maxmemory 2\r\n",
                          ok ? "-ERR CONFIG SET failed (possibly related to argument 'maxmemory') "
                               "- duplicate parameter\r\n"

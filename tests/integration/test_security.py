@@ -14,10 +14,11 @@
                   explicitly lifted (enable-protected-configs yes over RESP; local +
                   admin-protected-configs yes over the API): the file appears, with the line,
                   which shows the refusal is what stopped it
-  rename          a hardened config file (rename-command CONFIG "", FLUSHALL and DEL renamed,
+  rename          a hardened config file (rename-command CONFIG "", FLUSHALL, DEL, INFO renamed,
                   KEYS removed) given to redis-server and dpcache: new names work, old and
                   removed ones are unknown, COMMAND and INFO commandstats as Redis, every core
-                  port, multi-partition commands under a new name; redis-cli and
+                  port, multi-partition commands under a new name; dpcache-control keeps
+                  working (GET /v1/config, a snapshot, /metrics); redis-cli and
                   redis-benchmark run against it
   secrets         admin token file 0644/0640/0604 refused at start with the message, 0600
                   accepted, a wrong token 401; requirepass (set at start, by CONFIG SET and by
@@ -474,12 +475,14 @@ def check_attack(env, ctx):
 
 def check_rename(env, ctx):
     secret = "FLUSHALL-%s" % os.urandom(6).hex()
+    info = "INFO-%s" % os.urandom(6).hex()
     conf = os.path.join(env.tmpdir, "hardened.conf")
     with open(conf, "w") as f:
         f.write('# production hardening\nrename-command CONFIG ""\n'
                 "rename-command FLUSHALL %s\nrename-command KEYS ''\n"
                 "rename-command del MyDel\nrename-command HGETALL hgetall-but-renamed-long\n"
-                % secret)
+                "rename-command INFO %s\n"
+                % (secret, info))
     for w in env.workers:
         c2 = "%s/w%d" % (ctx, w)
         red = itlib.Redis(env, conf=conf)
@@ -522,9 +525,10 @@ def check_rename(env, ctx):
                           % (sub, names(a), names(b)))
             # INFO commandstats: own names, no line for a removed command
             want = ("cmdstat_flushall", "cmdstat_del", "cmdstat_keys", "cmdstat_config",
-                    "cmdstat_mydel", "cmdstat_" + secret.lower(), "cmdstat_hgetall")
-            a = stats_lines(talk("127.0.0.1", red.port, [("INFO", "commandstats")])[0], want)
-            b = stats_lines(talk(itlib.host_of(dp.port), dp.port, [("INFO", "commandstats")])[0],
+                    "cmdstat_mydel", "cmdstat_" + secret.lower(), "cmdstat_hgetall",
+                    "cmdstat_info")
+            a = stats_lines(talk("127.0.0.1", red.port, [(info, "commandstats")])[0], want)
+            b = stats_lines(talk(itlib.host_of(dp.port), dp.port, [(info, "commandstats")])[0],
                             want)
             strip = (lambda ls: [re.sub(r":calls=\d+", ":calls=N", x) for x in ls])
             env.check(c2, strip(a) == strip(b) and [x.split(":")[0] for x in b] ==
@@ -532,6 +536,20 @@ def check_rename(env, ctx):
                       "INFO commandstats\n    redis:   %s\n    dpcache: %s" % (a, b))
             cnt = [itlib.parse(talk(itlib.host_of(s.port), s.port, [("COMMAND", "COUNT")])[0])
                    for s in (red, dp)]
+            # dpcache-control is not affected: its control socket uses the own names
+            ctl = Control(env, dp).start()
+            try:
+                st, out = ctl.request("GET", "/v1/config?name=maxmemory")
+                env.check(c2, st == 200 and json.loads(out) == {"maxmemory": "0"},
+                          "GET /v1/config with CONFIG removed: %d %s" % (st, show(out)))
+                st, out = ctl.request("POST", "/v1/snapshot?wait=1")
+                env.check(c2, st == 200, "snapshot with CONFIG removed: %d %s" % (st, show(out)))
+                st, out = ctl.request("GET", "/metrics", token=None)
+                env.check(c2, st == 200 and re.search(rb"^redis_up 1$", out, re.M) and
+                          re.search(rb'^redis_commands_total\{cmd="flushall"\} ', out, re.M),
+                          "/metrics with INFO and CONFIG renamed: %d %s" % (st, show(out[-300:])))
+            finally:
+                ctl.stop()
             # every worker's own core port knows the new names only
             for i in range(w):
                 with dp.core_conn(i) as c:

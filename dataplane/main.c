@@ -86,22 +86,24 @@ static void lcore_map(int workers, char *buf, size_t len)
         off += (size_t)snprintf(buf + off, len - off, "%s%d@%d", i ? "," : "", i, cpus[i % n]);
 }
 
-/* The EAL failed: say what failed (rte_errno, and DPDK's last error line: some failures leave
+/* The EAL failed: say what failed (rte_errno, and DPDK's first error line: some failures leave
  * rte_errno at 0, which must not read "Success") and what to check. */
 static void eal_failed(void)
 {
-    const char *np = srv.cfg.native_port, *last = log_dpdk_last_error();
+    const char *np = srv.cfg.native_port, *first = log_dpdk_first_error();
     int vdev = srv.cfg.stack == STACK_NATIVE && np && strncmp(np, "net_", 4) == 0;
     int e = rte_errno;
     char cause[512];
 
-    if (e && last[0])
-        snprintf(cause, sizeof(cause), "%s (%s)", rte_strerror(e), last);
-    else if (e || last[0])
-        snprintf(cause, sizeof(cause), "%s", e ? rte_strerror(e) : last);
+    if (e && first[0])
+        snprintf(cause, sizeof(cause), "%s (%s)", rte_strerror(e), first);
+    else if (e || first[0])
+        snprintf(cause, sizeof(cause), "%s", e ? rte_strerror(e) : first);
     else
         snprintf(cause, sizeof(cause), "DPDK gave no reason");
-    log_fatal("cannot start DPDK (EAL): %s. %s%s%sCheck the EAL arguments before '--' (dpcache "
+    if (!strchr(".?!", cause[strlen(cause) - 1]))
+        strncat(cause, ".", sizeof(cause) - strlen(cause) - 1);
+    log_fatal("cannot start DPDK (EAL): %s %s%s%sCheck the EAL arguments before '--' (dpcache "
               "--help), that no other dpcache uses the same --file-prefix, and for hugepages "
               "that they are reserved (echo 1024 > /proc/sys/vm/nr_hugepages) and hugetlbfs is "
               "mounted and writable by this user (mount -t hugetlbfs nodev /dev/hugepages), or "
@@ -195,6 +197,7 @@ int main(int argc, char **argv)
         claim_release(); /* the claims taken before the one that failed */
         return 1;
     }
+    log_dpdk_mark();
     if (rte_eal_init(neal, eal) < 0) {
         eal_failed();
         claim_release();

@@ -4,7 +4,9 @@
  * rte_vlog formats a message into its stream and flushes it; the stream is a fopencookie
  * FILE whose write function cuts what arrives into lines (a message may come in pieces, or
  * several messages in one write when threads log at once) and logs each line at the level of
- * the message being written (rte_log_cur_msg_loglevel).
+ * the message being written (rte_log_cur_msg_loglevel). stdio's `stderr` gets the same
+ * treatment at warning level: DPDK prints a few things there itself (rte_eal_init_alert's
+ * "EAL: FATAL: ...", getopt's "unrecognized option"), and so does any library.
  */
 #include "log_dpdk.h"
 
@@ -16,7 +18,7 @@
 
 #include <rte_log.h>
 
-#define LOG_DPDK_LINE_MAX 900 /* longer lines are cut: log_write's line holds 1024 bytes */
+#define LOG_DPDK_LINE_MAX 900 /* longer lines are cut: log_write's line holds 2048 bytes */
 
 /* DPDK messages logged at debug whatever their DPDK level (matched anywhere in the line): they
  * report nothing an operator can act on. A telemetry feature dpcache does not use; the TAP
@@ -31,14 +33,20 @@
     X("Disabling rte flow support")
 
 static const char *const noise[] = {
-#define N_ONE(prefix) prefix,
+#define N_ONE(text) text,
     LOG_DPDK_NOISE(N_ONE)
 #undef N_ONE
 };
 
-static char pending[LOG_DPDK_LINE_MAX + 1];
-static size_t npending;
-static char last_error[LOG_DPDK_LINE_MAX + 1];
+/* One stream's partial line (writes to a stream are serialized by its FILE lock). */
+struct line_buf {
+    int raw; /* stdio's stderr: every line a warning */
+    size_t n;
+    char buf[LOG_DPDK_LINE_MAX + 1];
+};
+
+static struct line_buf dpdk_lines, stderr_lines = { .raw = 1 };
+static char first_error[LOG_DPDK_LINE_MAX + 1]; /* since log_dpdk_mark */
 
 static enum log_level level_of(const char *line)
 {
@@ -56,31 +64,32 @@ static enum log_level level_of(const char *line)
     return LOG_DEBUG;
 }
 
-static void emit(char *line, size_t len)
+static void emit(struct line_buf *lb)
 {
+    size_t len = lb->n;
     enum log_level lvl;
 
-    while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+    lb->n = 0;
+    while (len && (lb->buf[len - 1] == '\r' || lb->buf[len - 1] == ' ' || lb->buf[len - 1] == '\t'))
         len--;
     if (!len)
         return;
-    line[len] = '\0';
-    lvl = level_of(line);
-    if (lvl == LOG_WARNING)
-        memcpy(last_error, line, len + 1);
-    log_write(lvl, "%s", line);
+    lb->buf[len] = '\0';
+    lvl = lb->raw ? LOG_WARNING : level_of(lb->buf);
+    if (lvl == LOG_WARNING && !lb->raw && !first_error[0])
+        memcpy(first_error, lb->buf, len + 1);
+    log_write(lvl, "%s", lb->buf);
 }
 
 static ssize_t stream_write(void *cookie, const char *buf, size_t size)
 {
-    (void)cookie;
+    struct line_buf *lb = cookie;
+
     for (size_t i = 0; i < size; i++) {
-        if (buf[i] == '\n') {
-            emit(pending, npending);
-            npending = 0;
-        } else if (npending < LOG_DPDK_LINE_MAX) {
-            pending[npending++] = buf[i];
-        }
+        if (buf[i] == '\n')
+            emit(lb);
+        else if (lb->n < LOG_DPDK_LINE_MAX)
+            lb->buf[lb->n++] = buf[i];
     }
     return (ssize_t)size;
 }
@@ -88,18 +97,30 @@ static ssize_t stream_write(void *cookie, const char *buf, size_t size)
 int log_dpdk_attach(void)
 {
     static cookie_io_functions_t io = { .write = stream_write };
-    FILE *f = fopencookie(NULL, "w", io);
+    FILE *f = fopencookie(&dpdk_lines, "w", io);
+    FILE *e = fopencookie(&stderr_lines, "w", io);
 
-    if (!f) {
+    if (!f || !e) {
+        if (f)
+            fclose(f);
+        if (e)
+            fclose(e);
         rte_openlog_stream(stderr);
         return -1;
     }
     /* whole messages reach stream_write: rte_vlog flushes after each */
     setvbuf(f, NULL, _IOFBF, 4096);
+    setvbuf(e, NULL, _IOLBF, 4096);
+    stderr = e; /* glibc: stdin, stdout and stderr are variables one may set */
     return rte_openlog_stream(f);
 }
 
-const char *log_dpdk_last_error(void)
+void log_dpdk_mark(void)
 {
-    return last_error;
+    first_error[0] = '\0';
+}
+
+const char *log_dpdk_first_error(void)
+{
+    return first_error;
 }

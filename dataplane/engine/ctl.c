@@ -34,6 +34,7 @@
 struct ctl_conn {
     int fd;
     int refused;    /* another process is attached: told so, closed when it speaks or leaves */
+    int detached;   /* its peer left and it no longer counts (reap_owner): only to be freed */
     int snap_owner; /* began the running snapshot: it is abandoned if this connection goes */
     struct ibuf in;
     struct resp_parser ps;
@@ -45,7 +46,8 @@ static int running;
 static int lfd = -1, efd = -1;
 static char path[108];
 static long owner_pid;    /* the attached control plane's process (SO_PEERCRED), 0: none */
-static int owner_conns;   /* its open connections */
+static int owner_conns;   /* its open connections, in owned[] */
+static struct ctl_conn *owned[CTL_CONNS_MAX];
 static int refused_open;  /* refused connections not yet closed */
 static struct worker *cw; /* the control thread's context for INFO/CONFIG (owns no partition) */
 
@@ -255,13 +257,9 @@ static void conn_free(struct ctl_conn *cc)
     free(cc);
 }
 
-static void conn_close(struct ctl_conn *cc)
+/* The connection no longer counts: its snapshot is abandoned, the owner loses it. */
+static void conn_detach(struct ctl_conn *cc)
 {
-    if (cc->refused) {
-        refused_open--;
-        conn_free(cc);
-        return;
-    }
     if (cc->snap_owner) {
         /* dpcache-control went away in the middle of a snapshot: stop it (the workers' rings
          * would stay full) and fail it, so SAVE clients get their error now */
@@ -273,7 +271,10 @@ static void conn_close(struct ctl_conn *cc)
         __atomic_add_fetch(&ps->save_seq, 1, __ATOMIC_ACQ_REL);
         log_warn("dpcache-control detached during a snapshot: snapshot abandoned");
     }
-    conn_free(cc);
+    cc->detached = 1;
+    for (int i = 0; i < owner_conns; i++)
+        if (owned[i] == cc)
+            owned[i] = owned[owner_conns - 1];
     __atomic_sub_fetch(&srv.persist.control_attached, 1, __ATOMIC_ACQ_REL);
     if (--owner_conns == 0) {
         log_notice("dpcache-control detached (pid %ld)", owner_pid);
@@ -281,10 +282,19 @@ static void conn_close(struct ctl_conn *cc)
     }
 }
 
+static void conn_close(struct ctl_conn *cc)
+{
+    if (cc->refused)
+        refused_open--;
+    else if (!cc->detached)
+        conn_detach(cc);
+    conn_free(cc);
+}
+
 /* Read, run, write; returns -1 when the connection must go. */
 static int conn_io(struct ctl_conn *cc)
 {
-    if (cc->refused)
+    if (cc->refused || cc->detached)
         return -1; /* it has read the refusal with its first command's reply, or left */
     for (;;) {
         ssize_t n;
@@ -354,6 +364,18 @@ static long peer_pid(int fd)
     return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 ? (long)cr.pid : 0;
 }
 
+/* Detach the owner's connections whose peer has gone (EOF pending): a control plane that just
+ * exited must not keep out the one that replaces it because its hangups are still queued.
+ * They are freed when their event comes (the current batch may still name them). */
+static void reap_owner(void)
+{
+    for (int i = owner_conns - 1; i >= 0; i--) {
+        char b;
+        if (i < owner_conns && recv(owned[i]->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+            conn_detach(owned[i]);
+    }
+}
+
 /*
  * One control plane at a time: connections of the process that attached first are served
  * (dpcache-control opens a few), a connection of any other process while it is attached gets
@@ -366,6 +388,8 @@ static void conn_accept(int fd)
     struct ctl_conn *cc;
     long pid = peer_pid(fd);
 
+    if (owner_conns && pid != owner_pid)
+        reap_owner();
     if (__atomic_load_n(&srv.persist.control_attached, __ATOMIC_ACQUIRE) >= CTL_CONNS_MAX ||
         refused_open >= CTL_CONNS_MAX || !(cc = calloc(1, sizeof(*cc)))) {
         close(fd);
@@ -394,10 +418,11 @@ static void conn_accept(int fd)
         epoll_ctl(efd, EPOLL_CTL_ADD, fd, &e);
         return;
     }
-    if (!owner_conns++) {
+    if (!owner_conns) {
         owner_pid = pid;
         log_notice("dpcache-control attached (pid %ld)", pid);
     }
+    owned[owner_conns++] = cc;
     epoll_ctl(efd, EPOLL_CTL_ADD, fd, &e);
     __atomic_add_fetch(&srv.persist.control_attached, 1, __ATOMIC_ACQ_REL);
 }

@@ -311,7 +311,7 @@ static int setup(char *err, size_t errlen)
                      "the embedded TAP port (net_tap0, interface " TAP_IFACE ") did not start%s%s"
                      ": the interface may exist already; for a TAP of another name give "
                      "--native-port net_tap0,iface=<name> --native-addr <a.b.c.d/len>",
-                     log_dpdk_last_error()[0] ? ": " : "", log_dpdk_last_error());
+                     log_dpdk_first_error()[0] ? ": " : "", log_dpdk_first_error());
         return -1;
     }
     net.service_port = srv.cfg.port ? htons((uint16_t)srv.cfg.port) : 0;

@@ -229,7 +229,12 @@ int main(int argc, char **argv)
     }
     {
         struct restore_result rr;
-        if (restore_run(&rr, store_reset) < 0 || snapshot_setup() < 0) {
+        rc = restore_run(&rr, store_reset); /* a failure said why (log_fatal) */
+        if (rc == 0 && (rc = snapshot_setup()) < 0)
+            log_fatal("out of memory for the snapshot rings of %d worker(s): give DPDK more "
+                      "memory (--eal-memory MiB with --no-huge, more hugepages otherwise)",
+                      srv.nworkers);
+        if (rc < 0) {
             srv_teardown();
             config_free(&srv.cfg);
             rte_eal_cleanup();

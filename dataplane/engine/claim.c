@@ -128,8 +128,8 @@ static int lock(const char *path, long *holder)
     return -EBUSY;
 }
 
-/* lock @path; when it is held write "<what> is already used by pid N (name) ...: <fix>" and
- * return -1. A file that cannot be made is an error too when @must, else left to whoever uses
+/* lock @path; when it is held write "<what> is already used by <name> pid N (lock <path>):
+ * <fix>" and return -1. A file that cannot be made is an error too when @must, else left to whoever uses
  * the thing next (0). */
 static int claim(const char *path, const char *what, const char *fix, int must, char *err,
                  size_t errlen)

@@ -236,6 +236,15 @@ static void refresh(struct agent *a)
     });
 }
 
+/* The data plane's control socket: --socket, or the default of --port. */
+static void socket_path(const struct agent *a, char *out, size_t len)
+{
+    if (a->cfg->socket[0])
+        snprintf(out, len, "%s", a->cfg->socket);
+    else
+        snprintf(out, len, "/var/run/dpcache/%lld.sock", a->cfg->port);
+}
+
 static int attach(struct agent *a)
 {
     char path[108], tel_default[256], tel_path[108] = "", prefix[64];
@@ -243,15 +252,19 @@ static int attach(struct agent *a)
     const struct rv *f;
     int rc;
 
-    if (a->cfg->socket[0])
-        snprintf(path, sizeof(path), "%s", a->cfg->socket);
-    else
-        snprintf(path, sizeof(path), "/var/run/dpcache/%lld.sock", a->cfg->port);
+    socket_path(a, path, sizeof(path));
     rc = resp_connect_unix(&a->link, path, (int)a->cfg->io_timeout_ms);
     if (rc)
         return rc;
     if (CMD(a, &r, "CTL.HELLO"))
         return -EPROTO;
+    if (r->type == RV_ERROR && r->str && strncmp(r->str, "ATTACHED ", 9) == 0) {
+        /* another control plane owns this data plane (dataplane/engine/ctl.h) */
+        log_fatal("the data plane at %s refused this dpcache-control: %s", path, r->str + 9);
+        rv_free(r);
+        resp_close(&a->link);
+        return -EBUSY;
+    }
     if (r->type != RV_ARRAY) {
         log_warn("%s: CTL.HELLO answered %s: is this a dpcache control socket?", path,
                  r->type == RV_ERROR ? r->str : "something else");
@@ -652,12 +665,20 @@ int agent_run(const struct ctl_config *cfg)
 
         if (!resp_connected(&a.link)) {
             int rc = attach(&a);
+            if (rc == -EBUSY)
+                return 1; /* one control plane per data plane: said, and stop */
             if (rc) {
                 static int last_rc;
+                char path[108];
+                socket_path(&a, path, sizeof(path));
                 if (rc != last_rc)
-                    log_notice("waiting for the data plane (%s)",
+                    log_notice("waiting for the data plane on %s (%s): %s", path,
                                rc == -ESHUTDOWN ? "the one we let exit is still going"
-                                                : strerror(-rc));
+                                                : strerror(-rc),
+                               a.cfg->socket[0] ? "is a dpcache running with this "
+                                                  "--control-socket?"
+                                                : "is a dpcache running with this --port? "
+                                                  "(--port or --socket selects another)");
                 last_rc = rc;
                 fail_requests("the data plane is not attached");
                 nap(cfg->reconnect_ms);

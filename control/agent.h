@@ -11,6 +11,9 @@
  *   appended to a temporary file -> rotate generations (files.h) -> EOF, CRC64, fsync,
  *   rename over <dbfilename>, fsync dir (rdb_file.h) -> CTL.SNAPSHOT.DONE ok|err.
  *
+ * A data plane serves one control plane at a time: when another one is attached, CTL.HELLO is
+ * answered "-ATTACHED <name> pid N ..." and dpcache-control stops (exit status 1).
+ *
  * Snapshots run one at a time on this thread; requests that arrive meanwhile are answered by
  * the next one.
  */
@@ -19,7 +22,9 @@
 
 struct ctl_config;
 
-/* agent_run: run until ctl_state.stop is set (with dataplane no: only wait for it). Returns 0. */
+/* agent_run: run until ctl_state.stop is set (with dataplane no: only wait for it). Returns 0,
+ * or 1 when the data plane refused the attachment because another control plane owns it
+ * (log_fatal said so). */
 int agent_run(const struct ctl_config *cfg);
 
 #endif

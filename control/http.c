@@ -715,6 +715,9 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     }
 }
 
+static char mhd_last[256]; /* libmicrohttpd's last message at start: why it did not start */
+static int mhd_starting;   /* mhd_last is written only meanwhile (atomic) */
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
@@ -725,6 +728,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     n = strlen(msg);
     while (n && msg[n - 1] == '\n')
         msg[--n] = '\0';
+    if (__atomic_load_n(&mhd_starting, __ATOMIC_ACQUIRE))
+        snprintf(mhd_last, sizeof(mhd_last), "%s", msg);
     log_verbose("http: %s", msg);
 }
 
@@ -767,15 +772,27 @@ int http_start(const struct ctl_config *cfg, const char *token, char *err, unsig
     }
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    daemon_ = MHD_start_daemon(
-        flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)cfg->http_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        1, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+    mhd_last[0] = '\0';
+    __atomic_store_n(&mhd_starting, 1, __ATOMIC_RELEASE);
+    daemon_ = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_EXTERNAL_LOGGER,
+                               mhd_log, NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->http_connections,
+                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http_timeout,
+                               MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+                               MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+    __atomic_store_n(&mhd_starting, 0, __ATOMIC_RELEASE);
     freeaddrinfo(ai);
+    /* no MHD_OPTION_LISTENING_ADDRESS_REUSE: libmicrohttpd then sets SO_REUSEADDR only (a
+     * restart is not held up by TIME_WAIT), never SO_REUSEPORT, so a second process on the same
+     * address fails here instead of taking a share of the requests */
     if (!daemon_) {
-        snprintf(err, errlen, "cannot listen on %s (address in use or not available)", l);
+        /* "Failed to bind to port 0: Address already in use": the port is in MHD_OPTION_SOCK_ADDR,
+         * the reason after the last ": " */
+        const char *why = strrchr(mhd_last, ':');
+        snprintf(err, errlen,
+                 "cannot listen on %s: %s: another process (another dpcache-control?) may "
+                 "listen there; stop it or give this one another --listen",
+                 l, why && why[1] == ' ' ? why + 2 : "address in use or not available");
         return -1;
     }
     return 0;

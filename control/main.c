@@ -68,7 +68,7 @@ int main(int argc, char **argv)
     struct ctl_config cfg;
     char err[512] = "";
     char *token;
-    int lvl;
+    int lvl, rc;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -134,7 +134,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (http_start(&cfg, token, err, sizeof(err))) {
-        log_warn("FATAL: %s", err);
+        log_fatal("FATAL: %s", err);
         ctl_front_stop();
         free(token);
         return 1;
@@ -144,11 +144,11 @@ int main(int argc, char **argv)
     free(token);
     log_notice("dpcache-control %s: HTTP on %s (/metrics, /healthz, /readyz, /v1/...)",
                DPCACHE_VERSION, cfg.listen);
-    agent_run(&cfg);
+    rc = agent_run(&cfg); /* 1: the data plane has another control plane (the last line) */
     log_notice("dpcache-control stopping");
     http_stop();
     ctl_front_stop();
     metrics_teardown();
     ctl_config_free(&cfg);
-    return 0;
+    return rc;
 }

@@ -9,6 +9,8 @@
  */
 #include "core/hash.h"
 #include "core/log.h"
+#include "core/log_dpdk.h"
+#include "engine/claim.h"
 #include "engine/config.h"
 #include "engine/ctl.h"
 #include "engine/restore.h"
@@ -84,12 +86,41 @@ static void lcore_map(int workers, char *buf, size_t len)
         off += (size_t)snprintf(buf + off, len - off, "%s%d@%d", i ? "," : "", i, cpus[i % n]);
 }
 
+/* The EAL failed: say what failed (rte_errno, and DPDK's first error line: some failures leave
+ * rte_errno at 0, which must not read "Success") and what to check. */
+static void eal_failed(void)
+{
+    const char *np = srv.cfg.native_port, *first = log_dpdk_first_error();
+    int vdev = srv.cfg.stack == STACK_NATIVE && np && strncmp(np, "net_", 4) == 0;
+    int e = rte_errno;
+    char cause[512];
+
+    if (e && first[0])
+        snprintf(cause, sizeof(cause), "%s (%s)", rte_strerror(e), first);
+    else if (e || first[0])
+        snprintf(cause, sizeof(cause), "%s", e ? rte_strerror(e) : first);
+    else
+        snprintf(cause, sizeof(cause), "DPDK gave no reason");
+    if (!strchr(".?!", cause[strlen(cause) - 1]))
+        strncat(cause, ".", sizeof(cause) - strlen(cause) - 1);
+    log_fatal("cannot start DPDK (EAL): %s %s%s%sCheck the EAL arguments before '--' (dpcache "
+              "--help), that no other dpcache uses the same --file-prefix, and for hugepages "
+              "that they are reserved (echo 1024 > /proc/sys/vm/nr_hugepages) and hugetlbfs is "
+              "mounted and writable by this user (mount -t hugetlbfs nodev /dev/hugepages), or "
+              "run with --no-huge",
+              cause, vdev ? "The vdev of --native-port '" : "", vdev ? np : "",
+              vdev ? "' may name a driver this DPDK does not have (net_tap, net_af_packet, "
+                     "net_af_xdp, net_memif, net_ring, net_null are packaged): fix "
+                     "--native-port. "
+                   : "");
+}
+
 int main(int argc, char **argv)
 {
-    char *eal[EAL_ARGS_MAX], err[1024], lcores[4096], mem[32], prefix[64];
+    char *eal[EAL_ARGS_MAX], err[1024], lcores[4096], mem[32], prefix[64], ctl_path[108];
     int neal = 0, dd = -1, app_first, rc;
 
-    rte_openlog_stream(stderr);
+    log_dpdk_attach(); /* before anything DPDK may log */
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--")) {
             dd = i;
@@ -108,7 +139,7 @@ int main(int argc, char **argv)
     }
     config_init(&srv.cfg);
     if (config_load_args(&srv.cfg, argc - app_first, argv + app_first, err, sizeof(err))) {
-        log_warn("FATAL CONFIG ERROR: %s", err);
+        log_fatal("FATAL CONFIG ERROR: %s", err);
         return 1;
     }
     config_scrub_args(argc - app_first, argv + app_first); /* no password in ps */
@@ -118,7 +149,7 @@ int main(int argc, char **argv)
     if (srv.cfg.logfile && srv.cfg.logfile[0]) {
         int fd = open(srv.cfg.logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0) {
-            log_warn("Can't open the log file %s: %s", srv.cfg.logfile, strerror(errno));
+            log_fatal("Can't open the log file %s: %s", srv.cfg.logfile, strerror(errno));
             return 1;
         }
         dup2(fd, STDERR_FILENO);
@@ -154,21 +185,23 @@ int main(int argc, char **argv)
             neal += native_eal_args(eal + neal, EAL_ARGS_MAX - 1 - neal);
     }
     eal[neal] = NULL;
+    if (srv.cfg.stack == STACK_NATIVE && native_check_privileges(err, sizeof(err))) {
+        log_fatal("%s", err);
+        return 1;
+    }
+    /* what this process owns alone, before the EAL or the control socket touch anything
+     * another instance may be using (claim.h) */
+    ctl_resolve_path(ctl_path, sizeof(ctl_path));
+    if (claim_start(ctl_path, srv.cfg.stack == STACK_NATIVE ? native_port_spec() : NULL, eal, neal,
+                    err, sizeof(err))) {
+        log_fatal("%s", err);
+        claim_release(); /* the claims taken before the one that failed */
+        return 1;
+    }
+    log_dpdk_mark();
     if (rte_eal_init(neal, eal) < 0) {
-        const char *np = srv.cfg.native_port;
-        int vdev = srv.cfg.stack == STACK_NATIVE && np && strncmp(np, "net_", 4) == 0;
-
-        log_warn("cannot start DPDK (EAL): %s. %s%s%sCheck the EAL arguments before '--' "
-                 "(dpcache --help), that no other dpcache uses the same --file-prefix, and for "
-                 "hugepages that they are reserved (echo 1024 > /proc/sys/vm/nr_hugepages) and "
-                 "hugetlbfs is mounted and writable by this user (mount -t hugetlbfs nodev "
-                 "/dev/hugepages), or run with --no-huge",
-                 rte_strerror(rte_errno), vdev ? "The vdev of --native-port '" : "",
-                 vdev ? np : "",
-                 vdev ? "' may name a driver this DPDK does not have (net_tap, net_af_packet, "
-                        "net_af_xdp, net_memif, net_ring, net_null are packaged): fix "
-                        "--native-port. "
-                      : "");
+        eal_failed();
+        claim_release();
         return 1;
     }
     hash_set_seed(rte_rand());
@@ -176,23 +209,37 @@ int main(int argc, char **argv)
     rc = srv_setup(store_workers);
     if (rc) {
         if (rc == -EINVAL)
-            log_warn("%d worker lcores given; dpcache supports 1 to %d (--workers, EAL -l)",
-                     store_workers, MAX_WORKERS);
+            log_fatal("%d worker lcores given; dpcache supports 1 to %d (--workers, EAL -l)",
+                      store_workers, MAX_WORKERS);
         else
-            log_warn("cannot set up the store for %d worker(s) and maxkeys %lld: %s. Give DPDK "
-                     "more memory (--eal-memory MiB with --no-huge, more hugepages otherwise) or "
-                     "lower --maxkeys",
-                     store_workers, srv.cfg.maxkeys, strerror(-rc));
+            log_fatal("cannot set up the store for %d worker(s) and maxkeys %lld: %s. Give "
+                      "DPDK more memory (--eal-memory MiB with --no-huge, more hugepages "
+                      "otherwise) or lower --maxkeys",
+                      store_workers, srv.cfg.maxkeys, strerror(-rc));
         srv_teardown();
         rte_eal_cleanup();
+        claim_release();
+        return 1;
+    }
+    if (claim_core_ports(srv.core_port_base, srv.nworkers, err, sizeof(err))) {
+        log_fatal("%s", err);
+        srv_teardown();
+        rte_eal_cleanup();
+        claim_release();
         return 1;
     }
     {
         struct restore_result rr;
-        if (restore_run(&rr, store_reset) < 0 || snapshot_setup() < 0) {
+        rc = restore_run(&rr, store_reset); /* a failure said why (log_fatal) */
+        if (rc == 0 && (rc = snapshot_setup()) < 0)
+            log_fatal("out of memory for the snapshot rings of %d worker(s): give DPDK more "
+                      "memory (--eal-memory MiB with --no-huge, more hugepages otherwise)",
+                      srv.nworkers);
+        if (rc < 0) {
             srv_teardown();
             config_free(&srv.cfg);
             rte_eal_cleanup();
+            claim_release();
             return 1;
         }
     }
@@ -207,9 +254,12 @@ int main(int argc, char **argv)
     rc = srv.cfg.stack == STACK_NATIVE ? native_run() : posix_run();
     ctl_stop();
     snapshot_teardown();
-    log_notice("dpcache is now ready to exit, bye bye...");
+    /* after a failure the stack's log_fatal message stays the last line */
+    if (!rc)
+        log_notice("dpcache is now ready to exit, bye bye...");
     srv_teardown();
     config_free(&srv.cfg);
     rte_eal_cleanup();
+    claim_release();
     return rc ? 1 : 0;
 }

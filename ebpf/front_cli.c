@@ -4,11 +4,11 @@
  * /sys/fs/bpf/dpcache/<ifname> (or --pin-dir), so separate invocations reconfigure one front.
  * Results are printed as JSON on stdout, errors as text on stderr (exit status 1; 2 = usage).
  *
- *   dpcache-front attach  --ifname IF [--mode auto|generic|native]
+ *   dpcache-front attach  --ifname IF [--mode auto|generic|native|skb|drv]
  *                         [--vip A [--tcp-port P] [--udp-port P]]
  *   dpcache-front service --ifname IF --vip A [--tcp-port P] [--udp-port P]
  *   dpcache-front add     --ifname IF --addr A --mac M --base-port P [--cores C] [--weight W]
- *                         [--egress IF2]
+ *                         [--egress IF2] [--src-mac M]
  *   dpcache-front drain   --ifname IF --addr A
  *   dpcache-front remove  --ifname IF --addr A
  *   dpcache-front slots   --ifname IF (--addr A --first N --last N | --auto)
@@ -44,6 +44,7 @@
 #define CMD_LINE_OPT_CORES     "cores"
 #define CMD_LINE_OPT_WEIGHT    "weight"
 #define CMD_LINE_OPT_EGRESS    "egress"
+#define CMD_LINE_OPT_SRC_MAC   "src-mac"
 #define CMD_LINE_OPT_FIRST     "first"
 #define CMD_LINE_OPT_LAST      "last"
 #define CMD_LINE_OPT_AUTO      "auto"
@@ -63,6 +64,7 @@ enum {
     CMD_LINE_OPT_CORES_NUM,
     CMD_LINE_OPT_WEIGHT_NUM,
     CMD_LINE_OPT_EGRESS_NUM,
+    CMD_LINE_OPT_SRC_MAC_NUM,
     CMD_LINE_OPT_FIRST_NUM,
     CMD_LINE_OPT_LAST_NUM,
     CMD_LINE_OPT_AUTO_NUM,
@@ -82,15 +84,17 @@ static const struct option long_opts[] = {
     { CMD_LINE_OPT_CORES, required_argument, NULL, CMD_LINE_OPT_CORES_NUM },
     { CMD_LINE_OPT_WEIGHT, required_argument, NULL, CMD_LINE_OPT_WEIGHT_NUM },
     { CMD_LINE_OPT_EGRESS, required_argument, NULL, CMD_LINE_OPT_EGRESS_NUM },
+    { CMD_LINE_OPT_SRC_MAC, required_argument, NULL, CMD_LINE_OPT_SRC_MAC_NUM },
     { CMD_LINE_OPT_FIRST, required_argument, NULL, CMD_LINE_OPT_FIRST_NUM },
     { CMD_LINE_OPT_LAST, required_argument, NULL, CMD_LINE_OPT_LAST_NUM },
     { CMD_LINE_OPT_AUTO, no_argument, NULL, CMD_LINE_OPT_AUTO_NUM },
     { NULL, 0, NULL, 0 },
 };
 
-/* Backend fields of `add` (--addr, --mac, --base-port, --cores, --weight, --egress), kept as
- * text: front_backend_spec_set parses them after entering the netns (egress is a name there). */
-#define CLI_BE_FIELDS 6
+/* Backend fields of `add` (--addr, --mac, --base-port, --cores, --weight, --egress, --src-mac),
+ * kept as text: front_backend_spec_set parses them after entering the netns (egress is a name
+ * there). The same fields as dpcache-control's front-backend (front.h). */
+#define CLI_BE_FIELDS 7
 
 /* Parsed command line; "have_*" mark options that were given. */
 struct cli {
@@ -107,16 +111,23 @@ struct cli {
     unsigned long tcp_port, udp_port, first, last;
 };
 
-static void usage(void)
+/* The usage, on stderr for a wrong command line (exit 2), on stdout for --help (exit 0).
+ * docs/front.md and docs/operations.md list the same options and fields: checked by
+ * `meson test docs.front_cli` (tests/ebpf/check_front_doc.py). */
+static void usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: dpcache-front <attach|service|add|drain|remove|slots|stats|flush|detach>\n"
             "  --ifname IF [--netns NAME] [--pin-dir DIR]\n"
-            "  attach:  [--mode auto|generic|native] [--vip A --tcp-port P --udp-port P]\n"
+            "  attach:  [--mode auto|generic|native|skb|drv] [--vip A --tcp-port P --udp-port P]\n"
             "  service: --vip A [--tcp-port P] [--udp-port P]\n"
             "  add:     --addr A --mac M --base-port P [--cores C] [--weight W] [--egress IF]\n"
+            "           [--src-mac M]\n"
             "  drain|remove: --addr A\n"
-            "  slots:   --addr A --first N --last N | --auto\n");
+            "  slots:   --addr A --first N --last N | --auto\n"
+            "  stats | flush | detach\n"
+            "modes: auto (the kernel's choice), native or drv (driver mode), generic or skb (any "
+            "device)\n");
 }
 
 /* strtoul with the errno, end-pointer and maximum checks. */
@@ -186,7 +197,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
         case CMD_LINE_OPT_BASE_PORT_NUM:
         case CMD_LINE_OPT_CORES_NUM:
         case CMD_LINE_OPT_WEIGHT_NUM:
-        case CMD_LINE_OPT_EGRESS_NUM: err = be_field(c, long_opts[li].name, optarg); break;
+        case CMD_LINE_OPT_EGRESS_NUM:
+        case CMD_LINE_OPT_SRC_MAC_NUM: err = be_field(c, long_opts[li].name, optarg); break;
         case CMD_LINE_OPT_FIRST_NUM: err = parse_ulong(optarg, LB_SLOTS - 1, &c->first); break;
         case CMD_LINE_OPT_LAST_NUM: err = parse_ulong(optarg, LB_SLOTS - 1, &c->last); break;
         case CMD_LINE_OPT_AUTO_NUM: c->have_auto = 1; break;
@@ -410,8 +422,12 @@ int main(int argc, char **argv)
     int err, ifindex = 0;
 
     memset(&c, 0, sizeof(c));
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return 0;
+    }
     if (parse_args(argc, argv, &c)) {
-        usage();
+        usage(stderr);
         return 2;
     }
     if (c.netns) {

@@ -31,6 +31,11 @@ const char *log_level_name(enum log_level level);
 
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* log_fatal: the message that ends a failed start or run, at warning level, as the last line:
+ * standard output is flushed first (text DPDK printed there comes before it) and nothing is
+ * logged after it (log_set_level no longer reopens the log). The caller then exits 1. */
+void log_fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #define log_debug(...)   log_write(LOG_DEBUG, __VA_ARGS__)
 #define log_verbose(...) log_write(LOG_VERBOSE, __VA_ARGS__)
 #define log_notice(...)  log_write(LOG_NOTICE, __VA_ARGS__)

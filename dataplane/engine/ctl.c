@@ -7,6 +7,7 @@
 #include "../core/util.h"
 #include "../resp/compose.h"
 #include "../resp/parse.h"
+#include "claim.h"
 #include "client.h"
 #include "cmd.h"
 #include "server.h"
@@ -33,6 +34,8 @@
 
 struct ctl_conn {
     int fd;
+    int refused;    /* another process is attached: told so, closed when it speaks or leaves */
+    int detached;   /* its peer left and it no longer counts (reap_owner): only to be freed */
     int snap_owner; /* began the running snapshot: it is abandoned if this connection goes */
     struct ibuf in;
     struct resp_parser ps;
@@ -43,11 +46,27 @@ static pthread_t thread;
 static int running;
 static int lfd = -1, efd = -1;
 static char path[108];
+static long owner_pid;    /* the attached control plane's process (SO_PEERCRED), 0: none */
+static int owner_conns;   /* its open connections, in owned[] */
+static struct ctl_conn *owned[CTL_CONNS_MAX];
+static int refused_open;  /* refused connections not yet closed */
 static struct worker *cw; /* the control thread's context for INFO/CONFIG (owns no partition) */
 
 const char *ctl_socket_path(void)
 {
     return path;
+}
+
+void ctl_resolve_path(char *out, size_t len)
+{
+    const char *p = srv.cfg.control_socket;
+
+    if (p && p[0]) {
+        snprintf(out, len, "%s", p);
+    } else {
+        mkdir("/var/run/dpcache", 0755);
+        snprintf(out, len, "/var/run/dpcache/%lld.sock", srv.cfg.port);
+    }
 }
 
 /* Commands a control connection may run as on a client port (no keys, no plans). */
@@ -264,7 +283,18 @@ static void ctl_command(struct ctl_conn *cc, int argc, const struct rstr *argv)
     }
 }
 
-static void conn_close(struct ctl_conn *cc)
+static void conn_free(struct ctl_conn *cc)
+{
+    epoll_ctl(efd, EPOLL_CTL_DEL, cc->fd, NULL);
+    close(cc->fd);
+    resp_parser_free(&cc->ps);
+    obuf_reset(&cc->out);
+    free(cc->in.data);
+    free(cc);
+}
+
+/* The connection no longer counts: its snapshot is abandoned, the owner loses it. */
+static void conn_detach(struct ctl_conn *cc)
 {
     if (cc->snap_owner) {
         /* dpcache-control went away in the middle of a snapshot: stop it (the workers' rings
@@ -277,19 +307,31 @@ static void conn_close(struct ctl_conn *cc)
         __atomic_add_fetch(&ps->save_seq, 1, __ATOMIC_ACQ_REL);
         log_warn("dpcache-control detached during a snapshot: snapshot abandoned");
     }
-    epoll_ctl(efd, EPOLL_CTL_DEL, cc->fd, NULL);
-    close(cc->fd);
-    resp_parser_free(&cc->ps);
-    obuf_reset(&cc->out);
-    free(cc->in.data);
-    free(cc);
+    cc->detached = 1;
+    for (int i = 0; i < owner_conns; i++)
+        if (owned[i] == cc)
+            owned[i] = owned[owner_conns - 1];
     __atomic_sub_fetch(&srv.persist.control_attached, 1, __ATOMIC_ACQ_REL);
-    log_notice("dpcache-control detached");
+    if (--owner_conns == 0) {
+        log_notice("dpcache-control detached (pid %ld)", owner_pid);
+        owner_pid = 0;
+    }
+}
+
+static void conn_close(struct ctl_conn *cc)
+{
+    if (cc->refused)
+        refused_open--;
+    else if (!cc->detached)
+        conn_detach(cc);
+    conn_free(cc);
 }
 
 /* Read, run, write; returns -1 when the connection must go. */
 static int conn_io(struct ctl_conn *cc)
 {
+    if (cc->refused || cc->detached)
+        return -1; /* it has read the refusal with its first command's reply, or left */
     for (;;) {
         ssize_t n;
         if (cc->in.cap - cc->in.len < CTL_READ) {
@@ -349,6 +391,78 @@ static int conn_io(struct ctl_conn *cc)
     return 0;
 }
 
+/* The process at the other end of @fd (SO_PEERCRED), 0 if unknown. */
+static long peer_pid(int fd)
+{
+    struct ucred cr;
+    socklen_t len = sizeof(cr);
+
+    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 ? (long)cr.pid : 0;
+}
+
+/* Detach the owner's connections whose peer has gone (EOF pending): a control plane that just
+ * exited must not keep out the one that replaces it because its hangups are still queued.
+ * They are freed when their event comes (the current batch may still name them). */
+static void reap_owner(void)
+{
+    for (int i = owner_conns - 1; i >= 0; i--) {
+        char b;
+        if (i < owner_conns && recv(owned[i]->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+            conn_detach(owned[i]);
+    }
+}
+
+/*
+ * One control plane at a time: connections of the process that attached first are served
+ * (dpcache-control opens a few), a connection of any other process while it is attached gets
+ * one error line, read as the answer to its first command, and is closed:
+ *   -ATTACHED <name> pid <pid> is the control plane of this data plane (one at a time): ...
+ */
+static void conn_accept(int fd)
+{
+    struct epoll_event e = { .events = EPOLLIN };
+    struct ctl_conn *cc;
+    long pid = peer_pid(fd);
+
+    if (owner_conns && pid != owner_pid)
+        reap_owner();
+    if (__atomic_load_n(&srv.persist.control_attached, __ATOMIC_ACQUIRE) >= CTL_CONNS_MAX ||
+        refused_open >= CTL_CONNS_MAX || !(cc = calloc(1, sizeof(*cc)))) {
+        close(fd);
+        return;
+    }
+    cc->fd = fd;
+    resp_parser_init(&cc->ps);
+    obuf_init(&cc->out, NULL);
+    e.data.ptr = cc;
+    if (owner_conns && pid != owner_pid) {
+        char name[40], msg[320];
+        int n;
+        claim_pid_name(owner_pid, name, sizeof(name));
+        n = snprintf(msg, sizeof(msg),
+                     "-ATTACHED %spid %ld is the control plane of this data plane (one at a "
+                     "time): stop it first, or attach to another data plane (--port, --socket)"
+                     "\r\n",
+                     name, owner_pid);
+        cc->refused = 1;
+        refused_open++;
+        if (write(fd, msg, (size_t)n) != n) {
+            /* it left already */
+        }
+        log_warn("refused a second control plane (pid %ld): %spid %ld is attached", pid, name,
+                 owner_pid);
+        epoll_ctl(efd, EPOLL_CTL_ADD, fd, &e);
+        return;
+    }
+    if (!owner_conns) {
+        owner_pid = pid;
+        log_notice("dpcache-control attached (pid %ld)", pid);
+    }
+    owned[owner_conns++] = cc;
+    epoll_ctl(efd, EPOLL_CTL_ADD, fd, &e);
+    __atomic_add_fetch(&srv.persist.control_attached, 1, __ATOMIC_ACQ_REL);
+}
+
 static void *ctl_main(void *arg)
 {
     struct epoll_event ev[16];
@@ -360,27 +474,8 @@ static void *ctl_main(void *arg)
         for (int i = 0; i < n; i++) {
             if (ev[i].data.ptr == NULL) {
                 int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                struct ctl_conn *cc;
-                struct epoll_event e = { .events = EPOLLIN };
-                if (fd < 0)
-                    continue;
-                if (__atomic_load_n(&srv.persist.control_attached, __ATOMIC_ACQUIRE) >=
-                    CTL_CONNS_MAX) {
-                    close(fd);
-                    continue;
-                }
-                cc = calloc(1, sizeof(*cc));
-                if (!cc) {
-                    close(fd);
-                    continue;
-                }
-                cc->fd = fd;
-                resp_parser_init(&cc->ps);
-                obuf_init(&cc->out, NULL);
-                e.data.ptr = cc;
-                epoll_ctl(efd, EPOLL_CTL_ADD, fd, &e);
-                __atomic_add_fetch(&srv.persist.control_attached, 1, __ATOMIC_ACQ_REL);
-                log_notice("dpcache-control attached");
+                if (fd >= 0)
+                    conn_accept(fd);
             } else if (conn_io(ev[i].data.ptr) < 0) {
                 conn_close(ev[i].data.ptr);
             }
@@ -393,14 +488,8 @@ int ctl_start(void)
 {
     struct sockaddr_un sa;
     struct epoll_event e = { .events = EPOLLIN, .data.ptr = NULL };
-    const char *p = srv.cfg.control_socket;
 
-    if (p && p[0]) {
-        snprintf(path, sizeof(path), "%s", p);
-    } else {
-        mkdir("/var/run/dpcache", 0755);
-        snprintf(path, sizeof(path), "/var/run/dpcache/%lld.sock", srv.cfg.port);
-    }
+    ctl_resolve_path(path, sizeof(path));
     cw = worker_create(MAX_WORKERS - 1, 0, 0);
     if (!cw)
         return -1;
@@ -409,7 +498,7 @@ int ctl_start(void)
     memset(&sa, 0, sizeof(sa));
     sa.sun_family = AF_UNIX;
     snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-    unlink(path); /* a socket left by a previous run */
+    unlink(path); /* a socket left by a previous run (claim.h: this process holds the path) */
     if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 16) < 0) {
         log_warn("control socket %s: %s (set control-socket)", path, strerror(errno));
         if (lfd >= 0)

@@ -19,17 +19,28 @@
  * and CONFIG GET shows "(redacted)" for a set secret (requirepass) instead of its value.
  * Path: `control-socket`, default /var/run/dpcache/<port>.sock (docs/operations.md).
  *
+ * One control plane at a time: the process (SO_PEERCRED) of the first connection owns the
+ * channel until its last connection closes; a connection of another process meanwhile reads
+ *   -ATTACHED <name> pid <pid> is the control plane of this data plane ...
+ * as the answer to its first command and is closed.
+ *
  * Thread-safety: ctl_start/ctl_stop from the main thread; everything else on the control
  * thread. Workers signal requests through srv.persist flags (atomics).
  */
 #ifndef DP_CTL_H
 #define DP_CTL_H
 
+#include <stddef.h>
+
 /* ctl_start: create the socket and start the control thread. Returns 0 or -1 (logged). */
 int ctl_start(void);
 void ctl_stop(void);
 
-/* ctl_socket_path: the resolved socket path. */
+/* ctl_socket_path: the resolved socket path (after ctl_start). */
 const char *ctl_socket_path(void);
+
+/* ctl_resolve_path: the socket path of the configuration (control-socket, or the default,
+ * whose directory is created) into @out. */
+void ctl_resolve_path(char *out, size_t len);
 
 #endif

@@ -258,7 +258,8 @@ static struct rdb_dec_opts dec_opts(void)
     return o;
 }
 
-/* Check @path whole, then load it on every partition. 0, or -1 with @why filled. */
+/* Check @path whole, then load it on every partition. 0, or -1 with @why filled (-ENOTSUP:
+ * a key of a type dpcache lacks). */
 static int load_file(const char *path, struct restore_result *res, char *why, size_t whylen)
 {
     static const struct rdb_dec_ops ops = {
@@ -279,10 +280,10 @@ static int load_file(const char *path, struct restore_result *res, char *why, si
         snprintf(why, whylen, "%s: out of memory", path);
         return -1;
     }
-    if (rdb_dec_load_file(check, path) < 0) {
+    if ((rc = rdb_dec_load_file(check, path)) < 0) {
         snprintf(why, whylen, "%s", rdb_dec_error(check));
         rdb_dec_destroy(&check);
-        return -1;
+        return rc == -ENOTSUP ? -ENOTSUP : -1;
     }
     res->skipped = rdb_dec_get_stats(check)->skipped;
     rdb_dec_destroy(&check);
@@ -342,12 +343,19 @@ static int load_file(const char *path, struct restore_result *res, char *why, si
     return rc;
 }
 
+#define CORRUPT_HINT                                                                               \
+    "fix or move the file, or start with --snapshot-on-corrupt fallback (load the previous "       \
+    "snapshot) or --snapshot-on-corrupt empty (start without data)"
+#define UNSUPPORTED_HINT                                                                           \
+    "start with --snapshot-skip-unsupported yes to load the strings and hashes and skip "          \
+    "(and count) the keys of other types, or move the file away"
+
 int restore_run(struct restore_result *res, int (*reset)(void))
 {
     char path[1024], why[2048];
     const char *dir = srv.cfg.dir && srv.cfg.dir[0] ? srv.cfg.dir : ".";
     uint64_t t0 = wall_ms();
-    int found = 0, failed = 0, rc = 0;
+    int found = 0, failed = 0, rc = 0, unsupported = 0;
 
     memset(res, 0, sizeof(*res));
     if (!srv.cfg.snapshot_load)
@@ -368,12 +376,15 @@ int restore_run(struct restore_result *res, int (*reset)(void))
         } else {
             found++;
             log_notice("loading snapshot %s (%lld bytes)", path, (long long)st.st_size);
-            if (load_file(path, res, why, sizeof(why)) == 0) {
+            int lrc = load_file(path, res, why, sizeof(why));
+            if (lrc == 0) {
                 snprintf(res->path, sizeof(res->path), "%s", path);
                 break;
             }
+            /* a module value cannot be skipped: the option would not help */
+            unsupported = lrc == -ENOTSUP && !strstr(why, "cannot be skipped");
             if (reset() < 0) {
-                log_warn("cannot empty the partitions after a failed load");
+                log_fatal("cannot empty the partitions after a failed load");
                 rc = -1;
                 break;
             }
@@ -381,10 +392,8 @@ int restore_run(struct restore_result *res, int (*reset)(void))
         }
         failed++;
         if (srv.cfg.snapshot_on_corrupt == CORRUPT_REFUSE) {
-            log_warn("snapshot unusable: %s", why);
-            log_warn("refusing to start: fix or move the file, or start with "
-                     "--snapshot-on-corrupt fallback (load the previous snapshot) or "
-                     "--snapshot-on-corrupt empty (start without data)");
+            log_fatal("snapshot unusable: %s. Refusing to start: %s", why,
+                      unsupported ? UNSUPPORTED_HINT : CORRUPT_HINT);
             rc = -1;
             break;
         }
@@ -396,8 +405,9 @@ int restore_run(struct restore_result *res, int (*reset)(void))
                  why);
     }
     if (rc == 0 && failed && !res->path[0] && srv.cfg.snapshot_on_corrupt == CORRUPT_FALLBACK) {
-        log_warn("no usable snapshot left: refusing to start (--snapshot-on-corrupt empty starts "
-                 "without data)");
+        log_fatal("no usable snapshot left: refusing to start (%s)",
+                  unsupported ? UNSUPPORTED_HINT
+                              : "--snapshot-on-corrupt empty starts without data");
         rc = -1;
     }
     res->ms = wall_ms() - t0;

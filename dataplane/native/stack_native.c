@@ -12,6 +12,7 @@
 #include "stack_native.h"
 
 #include "../core/log.h"
+#include "../core/log_dpdk.h"
 #include "../engine/client.h"
 #include "../engine/server.h"
 #include "../engine/telemetry.h"
@@ -32,7 +33,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #define _LGPL_SOURCE 1
 #include <urcu/urcu-qsbr.h>
@@ -64,9 +68,53 @@ static int embedded(void)
     return !srv.cfg.native_port || !srv.cfg.native_port[0];
 }
 
+const char *native_port_spec(void)
+{
+    return embedded() ? TAP_VDEV : srv.cfg.native_port;
+}
+
+/* Is capability @cap in this process's effective set? */
+static int have_cap(unsigned cap)
+{
+    struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+    struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+    memset(d, 0, sizeof(d));
+    if (syscall(SYS_capget, &h, d) < 0)
+        return 1; /* cannot tell: let the driver try */
+    return (d[cap / 32].effective >> (cap % 32)) & 1;
+}
+
+int native_check_privileges(char *err, size_t errlen)
+{
+    static const struct {
+        const char *driver, *what;
+        unsigned cap;
+        const char *cap_name;
+    } needs[] = {
+        { "net_tap", "creates a TAP interface", CAP_NET_ADMIN, "CAP_NET_ADMIN" },
+        { "net_af_xdp", "opens AF_XDP sockets", CAP_NET_ADMIN, "CAP_NET_ADMIN" },
+        { "net_af_packet", "opens AF_PACKET sockets", CAP_NET_RAW, "CAP_NET_RAW" },
+    };
+    const char *spec = native_port_spec();
+
+    for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++) {
+        if (strncmp(spec, needs[i].driver, strlen(needs[i].driver)) != 0 || have_cap(needs[i].cap))
+            continue;
+        snprintf(err, errlen,
+                 "the native stack's port %s%.64s%s %s, which needs root or %s: run dpcache as "
+                 "root or with %s (e.g. setcap %s+ep on the binary), or use --stack posix",
+                 embedded() ? "(the embedded TAP " TAP_IFACE ": " : "", spec, embedded() ? ")" : "",
+                 needs[i].what, needs[i].cap_name, needs[i].cap_name,
+                 needs[i].cap == CAP_NET_RAW ? "cap_net_raw" : "cap_net_admin");
+        return -1;
+    }
+    return 0;
+}
+
 int native_eal_args(char **argv, int max)
 {
-    const char *p = embedded() ? TAP_VDEV : srv.cfg.native_port;
+    const char *p = native_port_spec();
     int n = 0;
 
     if (max < 3)
@@ -256,8 +304,16 @@ static int setup(char *err, size_t errlen)
                  nmbufs, rte_strerror(rte_errno));
         return -1;
     }
-    if (port_setup(p, devname, nq, net.pool, err, errlen))
+    if (port_setup(p, devname, nq, net.pool, err, errlen)) {
+        uint16_t pid;
+        if (embedded() && rte_eth_dev_get_port_by_name(devname, &pid) != 0)
+            snprintf(err, errlen,
+                     "the embedded TAP port (net_tap0, interface " TAP_IFACE ") did not start%s%s"
+                     ": the interface may exist already; for a TAP of another name give "
+                     "--native-port net_tap0,iface=<name> --native-addr <a.b.c.d/len>",
+                     log_dpdk_first_error()[0] ? ": " : "", log_dpdk_first_error());
         return -1;
+    }
     net.service_port = srv.cfg.port ? htons((uint16_t)srv.cfg.port) : 0;
     net.core_port_base = srv.core_port_base > 0 ? (uint16_t)srv.core_port_base : 0;
     if (srv.cfg.cluster_enabled)
@@ -367,7 +423,7 @@ int native_run(void)
     int rc = 0;
 
     if (setup(err, sizeof(err))) {
-        log_warn("%s", err);
+        log_fatal("%s", err);
         return -1;
     }
     telemetry_setup(core_counters);

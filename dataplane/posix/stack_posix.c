@@ -172,19 +172,19 @@ static int add_listener(struct pstack *ps, const char *host, int port, int udp, 
     int fd;
 
     if (ps->nlst == MAX_LISTENERS) {
-        log_warn("too many listening sockets (at most %d)", MAX_LISTENERS);
+        log_fatal("too many listening sockets (at most %d)", MAX_LISTENERS);
         return -1;
     }
     if (parse_addr(host, port, &ss, &len)) {
-        log_warn("bind: '%s' is not an IPv4 or IPv6 address", host);
+        log_fatal("bind: '%s' is not an IPv4 or IPv6 address", host);
         return -1;
     }
     fd = open_socket(&ss, len, udp, reuseport);
     if (fd < 0) {
         if (optional)
             return 0;
-        log_warn("Could not create server %s listening socket %s:%d: %s", udp ? "UDP" : "TCP",
-                 host, port, strerror(errno));
+        log_fatal("Could not create server %s listening socket %s:%d: %s", udp ? "UDP" : "TCP",
+                  host, port, strerror(errno));
         return -1;
     }
     p = &ps->lst[ps->nlst++];
@@ -654,16 +654,61 @@ out:
     return rc;
 }
 
+/*
+ * The service port is shared by the workers with SO_REUSEPORT, which would as well let another
+ * process's socket of the same user join the group and take a share of the clients. Before any
+ * worker binds, each address is bound once without SO_REUSEPORT: that fails if anything at all
+ * holds the port. (Another dpcache is stopped earlier by the port's lock, claim.h.)
+ */
+static int service_port_free(void)
+{
+    char *binds, *save = NULL, *h;
+    int rc = 0;
+
+    if (srv.cfg.cluster_enabled || !srv.cfg.port)
+        return 0;
+    if (!(binds = strdup(srv.cfg.bind)))
+        return 0;
+    for (h = strtok_r(binds, " ", &save); h && !rc; h = strtok_r(NULL, " ", &save)) {
+        const char *host = h[0] == '-' ? h + 1 : h;
+        struct sockaddr_storage ss;
+        socklen_t len;
+        if (parse_addr(host, (int)srv.cfg.port, &ss, &len))
+            continue; /* open_listeners says what is wrong with it */
+        for (int udp = 0; udp <= (srv.cfg.udp ? 1 : 0) && !rc; udp++) {
+            int one = 1,
+                fd = socket(ss.ss_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+            if (fd < 0)
+                continue;
+            if (!udp) /* a TIME_WAIT of an earlier run holds nothing */
+                setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+            if (ss.ss_family == AF_INET6)
+                setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+            if (bind(fd, (const struct sockaddr *)&ss, len) < 0 && errno == EADDRINUSE) {
+                log_fatal("port %lld: %s %s:%lld is already in use by another process: stop it, "
+                          "or give dpcache another --port",
+                          srv.cfg.port, udp ? "UDP" : "TCP", host, srv.cfg.port);
+                rc = -1;
+            }
+            close(fd);
+        }
+    }
+    free(binds);
+    return rc;
+}
+
 int posix_run(void)
 {
     int rc = 0;
     unsigned lc;
 
     if (srv.cfg.udp_reply_from_service && (srv.cfg.cluster_enabled || !srv.cfg.port)) {
-        log_warn("udp-reply-from-service-port needs the service port: not with cluster-enabled "
-                 "or port 0");
+        log_fatal("udp-reply-from-service-port needs the service port: not with cluster-enabled "
+                  "or port 0");
         return -1;
     }
+    if (service_port_free())
+        return -1;
     telemetry_setup(NULL);
     RTE_LCORE_FOREACH_WORKER(lc)
     {

@@ -13,7 +13,7 @@
 #define DP_STACK_POSIX_H
 
 /* posix_run: open the listeners, run the worker loops, clean up. Returns 0, or -1 when a
- * listener cannot be opened (logged). */
+ * listener cannot be opened or another process holds the service port (log_fatal). */
 int posix_run(void);
 
 #endif

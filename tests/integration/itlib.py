@@ -25,6 +25,7 @@ import argparse
 import atexit
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -33,6 +34,9 @@ import sys
 import tempfile
 import time
 import traceback
+
+# one line of dpcache's log (Redis's format, dataplane/core/log.h): pid:role date time mark msg
+LOG_LINE = re.compile(r"^\d+:[A-Z] \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3} [.*#-] ")
 
 LOOPBACK = "127.0.0.1"
 CLUSTER_SLOTS = 16384
@@ -817,8 +821,9 @@ class Env:
         ap.add_argument("--redis-server", default="/usr/bin/redis-server")
         ap.add_argument("--redis-cli", default="/usr/bin/redis-cli")
         ap.add_argument("--redis-benchmark", default="/usr/bin/redis-benchmark")
-        ap.add_argument("--control", default="", help="path of dpcache-control (the suites "
-                        "that attach one)")
+        ap.add_argument("--control", default=None, help="path of dpcache-control (suites "
+                        "that start one)")
+        ap.add_argument("--load", default=None, help="path of dpcache-load (suites that run it)")
         ap.add_argument("--workers", default="1,2", help="dpcache worker counts to run")
         ap.add_argument("-k", dest="filter", default="", help="run checks whose name contains this")
         ap.add_argument("-v", dest="verbose", action="store_true")
@@ -836,6 +841,8 @@ class Env:
         self.redis_server = a.redis_server
         self.redis_cli = a.redis_cli
         self.redis_benchmark = a.redis_benchmark
+        self.control = os.path.abspath(a.control) if a.control else None
+        self.load = os.path.abspath(a.load) if a.load else None
         self.workers = [int(x) for x in a.workers.split(",") if x]
         self.verbose = a.verbose
         self.failures = []

@@ -2,6 +2,8 @@
  * main.c - dpcache-load: options, EAL and port set-up, launch, progress line, report.
  *
  *   dpcache-load [EAL options] -- [options]     (dpcache-load --help)
+ * dpcache-load's options are read first (a mistake in them, or --help, starts no EAL); without
+ * "--" they begin at the first argument that is one of them.
  *
  * Exit status: 0 when every reply was right; 1 when a reply was wrong, an unexpected error
  * reply, a malformed reply, or a connection closed under load (timeouts fail only with
@@ -160,10 +162,16 @@ static int parse_vsize(const char *s)
     return 0;
 }
 
-static int parse_mix(const char *s)
+/* "get=90,setex=10" -> opt.mix. 0, or -1 with @err naming the wrong part. */
+static int parse_mix(const char *s, char *err, size_t errlen)
 {
-    char buf[256], *tok, *save = NULL;
+    char buf[256], *tok, *save = NULL, ops[128];
+    size_t n = 0;
 
+    ops[0] = '\0';
+    for (int i = 0; i < OP_COUNT; i++)
+        n += (size_t)snprintf(ops + n, n < sizeof(ops) ? sizeof(ops) - n : 0, "%s%s", i ? " " : "",
+                              ld_op_names[i]);
     memset(opt.mix, 0, sizeof(opt.mix));
     snprintf(buf, sizeof(buf), "%s", s);
     for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -172,20 +180,25 @@ static int parse_mix(const char *s)
         int found = 0;
         if (eq) {
             *eq = '\0';
-            if (parse_u64(eq + 1, 0, 1000000, &w))
+            if (parse_u64(eq + 1, 0, 1000000, &w)) {
+                snprintf(err, errlen, "weight '%s' of %s: expected 0..1000000", eq + 1, tok);
                 return -1;
+            }
         }
         for (int i = 0; i < OP_COUNT; i++)
             if (!strcasecmp(tok, ld_op_names[i])) {
                 opt.mix[i] = (unsigned)w;
                 found = 1;
             }
-        if (!found)
+        if (!found) {
+            snprintf(err, errlen, "unknown operation '%s' (operations: %s)", tok, ops);
             return -1;
+        }
     }
     for (int i = 0; i < OP_COUNT; i++)
         if (opt.mix[i])
             return 0;
+    snprintf(err, errlen, "every weight is 0 (operations: %s)", ops);
     return -1;
 }
 
@@ -208,6 +221,31 @@ static const struct option longopts[] = {
     { "label", 1, 0, O_LABEL }, { "quiet", 0, 0, O_QUIET }, { "strict", 0, 0, O_STRICT },
     { "help", 0, 0, O_HELP }, { 0, 0, 0, 0 },
 };
+
+/*
+ * Where dpcache-load's own options start: after "--", or, without "--", at the first argument
+ * that is one of them (dpcache-load --mix ... then works as dpcache-load -- --mix ...; no EAL
+ * option has any of their names). argc if there are none.
+ */
+static int options_start(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--"))
+            return i;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h"))
+            return i;
+        if (strncmp(a, "--", 2) != 0)
+            continue;
+        for (const struct option *o = longopts; o->name; o++) {
+            size_t l = strlen(o->name);
+            if (!strncmp(a + 2, o->name, l) && (a[2 + l] == '\0' || a[2 + l] == '='))
+                return i;
+        }
+    }
+    return argc;
+}
 
 static int bad(const char *what, const char *v)
 {
@@ -345,13 +383,21 @@ static int parse_args(int argc, char **argv)
         case O_STRICT: strict = 1; break;
         case 'h':
         case O_HELP: usage(stdout); exit(0);
-        default: usage(stderr); return -1;
+        default: /* getopt said which */
+            fprintf(stderr, "dpcache-load: unknown option or missing value (dpcache-load "
+                            "--help lists the options)\n");
+            return -1;
         }
     }
     if (parse_vsize(vsize_spec))
         return bad("--value-size", vsize_spec);
-    if (parse_mix(mix_spec))
-        return bad("--mix", mix_spec);
+    {
+        char why[256];
+        if (parse_mix(mix_spec, why, sizeof(why))) {
+            fprintf(stderr, "dpcache-load: bad --mix '%s': %s\n", mix_spec, why);
+            return -1;
+        }
+    }
     opt.nil_ok = !opt.preload;
     {
         char digits[32];
@@ -602,15 +648,27 @@ int main(int argc, char **argv)
     const char *first_err = "";
     FILE *jf;
 
-    rc = rte_eal_init(argc, argv);
+    /* our options first: a mistake in them (or --help) must not start the EAL */
+    {
+        int split = options_start(argc, argv), n = 1;
+        char **app = calloc((size_t)argc + 1, sizeof(*app));
+        if (!app)
+            return 2;
+        app[0] = argv[0];
+        for (int k = split + (split < argc && !strcmp(argv[split], "--")); k < argc; k++)
+            app[n++] = argv[k];
+        if (parse_args(n, app)) {
+            free(app);
+            return 2;
+        }
+        free(app);
+        rc = rte_eal_init(split, argv);
+    }
     if (rc < 0) {
-        fprintf(stderr, "dpcache-load: cannot start DPDK (EAL): %s\n", rte_strerror(rte_errno));
+        fprintf(stderr, "dpcache-load: cannot start DPDK (EAL): %s\n",
+                rte_errno ? rte_strerror(rte_errno) : "see DPDK's message above");
         return 2;
     }
-    argc -= rc;
-    argv += rc;
-    if (parse_args(argc, argv))
-        return 2;
     ld_tsc_hz = rte_get_tsc_hz();
     ld_ncores = rte_lcore_count();
     if (ld_ncores > LD_MAX_LCORES) {

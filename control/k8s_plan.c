@@ -917,6 +917,8 @@ int k8s_plan_make(const struct k8s_settings *s, char *const *env, const struct k
         if (g[0] && (add(p, "--native-gateway") || add(p, "%s", g)))
             goto full;
     }
+    if (s->password[0] && (add(p, "--requirepass") || add(p, "%s", s->password)))
+        goto full;
 
     /* the summary */
     o = (size_t)snprintf(p->summary, sizeof(p->summary), "pod %s: %s stack, %d worker%s on CPU%s ",

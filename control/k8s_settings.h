@@ -39,6 +39,7 @@
     KS(in_memory,       "DPCACHE_IN_MEMORY",           KS_BOOL,  "yes", 0, 0, "with hugepages, start the EAL with --in-memory (no hugetlbfs files, no shared config) where it fits: when the node has hugepages of the used size only; else --huge-dir") \
     KS(cgroup_root,     "DPCACHE_CGROUP_ROOT",         KS_STR,   "/sys/fs/cgroup", 0, 0, "where the container's cgroup (v2) or cgroup controllers (v1) are mounted") \
     KS(sysfs,           "DPCACHE_SYSFS",               KS_STR,   "/sys", 0, 0, "sysfs: a VF's NUMA node, the node's hugepages") \
+    KS(password,        "DPCACHE_PASSWORD",            KS_STR,   "",  0, 0, "the default user's password (env valueFrom secretKeyRef): given to dpcache as --requirepass, never logged; empty: the config file's requirepass") \
     KS(termination_log, "DPCACHE_TERMINATION_LOG",     KS_STR,   "/dev/termination-log", 0, 0, "a refusal is also written here (the pod's terminationMessagePath: kubectl describe pod shows it); empty: not")
 /* clang-format on */
 

@@ -632,6 +632,13 @@ static void test_posix_and_af_packet(void **state)
                         "/etc/dpcache/dpcache.conf");
     assert_contains(p.summary, "posix stack, 2 workers on CPUs 0,1, 259 MiB without hugepages");
     env_free(&e);
+    /* the Secret's password reaches dpcache as requirepass, and not the log line */
+    env_add(&e, "DPCACHE_PASSWORD=s3cret pass");
+    assert_int_equal(plan(&e, "dpcache-0", &f, &p, err, sizeof(err)), 0);
+    assert_string_equal(p.argv[p.argc - 2], "--requirepass");
+    assert_string_equal(p.argv[p.argc - 1], "s3cret pass");
+    assert_null(strstr(p.summary, "s3cret"));
+    env_free(&e);
 
     /* the native stack on a secondary interface through net_af_packet */
     facts_default(&f);

@@ -19,7 +19,9 @@ network, 10.213.0.0/24, that never touches the host's interfaces):
    dashboards/dpcache.json's panels return data; the test fills dpcache to over 90 % of
    maxmemory, the rule RedisOutOfConfiguredMaxmemory (dashboards/alerts.yml, for: 2m) fires and
    Alertmanager delivers it to the test's webhook receiver;
-5. the keys' snapshot survives the pod: the data plane is stopped first (its final snapshot, as
+5. the front DaemonSet's capabilities (NET_ADMIN, BPF, PERFMON) suffice to attach the XDP front
+   and PERFMON is needed (a podman container on a veth of the namespace);
+6. the keys' snapshot survives the pod: the data plane is stopped first (its final snapshot, as
    the control container's preStop hook orders it in Kubernetes; podman 4.3 runs no preStop
    hooks), the pod is deleted, played again on the same volume, and every key is back.
 
@@ -272,6 +274,7 @@ def main():
         sh("podman", "network", "create", "--subnet", SUBNET, NET)
         FILES.update(files)
         run(args, files, password, token)
+        front_caps(f"localhost/dpcache:{version}")
     finally:
         for name in pods:
             sh("podman", "pod", "rm", "-f", name, check_rc=False)
@@ -353,6 +356,52 @@ def run(args, files, pw, token):
     dlog = sh("podman", "logs", "dpcache-0-dpcache").stderr
     m = re.search(r"DB loaded from \S+: (\d+) keys", dlog)
     check(m is not None and int(m[1]) == before, f"dpcache's log: {m[0] if m else dlog[-300:]}")
+
+
+def front_caps(image):
+    """The front DaemonSet's security context, run by podman: dpcache-control in front mode on a
+    veth of the test's namespace (generic XDP), as uid 0 with NET_ADMIN, BPF and PERFMON only and
+    no seccomp filter; then without PERFMON, which must be refused."""
+    sh("ip", "link", "add", "dpkf0", "type", "veth", "peer", "name", "dpkf1")
+    sh("ip", "link", "set", "dpkf0", "up")
+    sh("ip", "link", "set", "dpkf1", "up")
+    pin = f"/sys/fs/bpf/dpcache-k8s-test-{os.getpid()}"
+    try:
+        for caps, want in (("NET_ADMIN,BPF,PERFMON", True), ("NET_ADMIN,BPF", False)):
+            name = f"dpk8s-front-{os.getpid()}"
+            # "host": this process is in the test's namespace, so is the container
+            sh("podman", "run", "-d", "--name", name, "--network", "host",
+               "--user", "0", "--cap-drop", "ALL", "--cap-add", caps, "--security-opt",
+               "seccomp=unconfined", "--security-opt", "no-new-privileges", "--read-only",
+               "-v", "/sys/fs/bpf:/sys/fs/bpf", image, "dpcache-control", "--dataplane", "no",
+               "--front-iface", "dpkf0", "--front-vip", "10.213.9.100", "--front-mode",
+               "generic", "--front-pin-dir", f"{pin}/dpkf0", "--front-backend",
+               "10.213.9.2,mac=02:00:00:00:00:02,base-port=7379,cores=2",
+               "--listen", "127.0.0.1:9122")
+            end = time.time() + 20
+            attached = False
+            while time.time() < end and not attached:
+                attached = "xdpgeneric" in sh("ip", "link", "show", "dpkf0").stdout
+                running = sh("podman", "inspect", name, "--format",
+                             "{{.State.Running}}").stdout.strip() == "true"
+                if not running:
+                    break
+                time.sleep(0.5)
+            st = sh("podman", "exec", name, "grep", "CapEff", "/proc/1/status",
+                    check_rc=False).stdout.split()
+            logs = sh("podman", "logs", name).stderr
+            sh("podman", "rm", "-f", name)
+            if want:
+                check(attached and st[-1:] == ["000000c000001000"],
+                      f"front: XDP attached as uid 0 with {caps} only (CapEff {st[-1:]}, "
+                      f"seccomp unconfined)")
+            else:
+                check(not attached and "FATAL: front mode" in logs,
+                      f"front: with {caps} (no PERFMON) the load is refused")
+            time.sleep(1)  # the link's detach after the process ends
+    finally:
+        subprocess.run(["rm", "-rf", pin])
+        sh("ip", "link", "del", "dpkf0", check_rc=False)
 
 
 def monitoring(ip, pw):

@@ -18,7 +18,6 @@
 #define K8S_MAX_CPUS     1024 /* CPUs of a cpuset (CPU_SETSIZE) */
 #define K8S_MAX_DEVICES  64   /* PCI addresses in one PCIDEVICE_* variable */
 #define K8S_MAX_ATTACH   32   /* attachments in a network-status annotation */
-#define K8S_MAX_MAP      4096 /* entries of DPCACHE_ADDR_MAP */
 #define K8S_ARGV_MAX     48   /* arguments of the data plane's command line we build */
 #define K8S_POD_NAME_MAX 63   /* a DNS-1123 label; the EAL file prefix */
 

@@ -448,9 +448,10 @@ def monitoring(ip, pw):
         used = int(re.search(r"used_memory:(\d+)", info)[1])
         if used > 0.93 * maxmem or i > 200000:
             break
-        pipe = "".join(f"SET fill:{i + j} {'v' * 200}\n" for j in range(500))
+        n = 4000 if used < 0.8 * maxmem else 250  # big steps, then small ones near the top
+        pipe = "".join(f"SET fill:{i + j} {'v' * 200}\n" for j in range(n))
         sh("redis-cli", "-h", ip, "--no-auth-warning", "-a", pw, input=pipe)
-        i += 500
+        i += n
     check(used > 0.9 * maxmem, f"dpcache filled to {100 * used // maxmem} % of maxmemory "
           f"({used} of {maxmem} bytes)")
     v = prom_query(pip, 'redis_memory_used_bytes / redis_memory_max_bytes * 100')

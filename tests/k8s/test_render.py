@@ -9,7 +9,8 @@
    (ConfigMap, Secret, PVC, Service selector, PDB, NAD, SR-IOV resource, downward API file)
    resolves inside the rendered set;
 3. the configuration files inside the ConfigMaps: `promtool check config/rules`,
-   `amtool check-config`, and `dpcache-k8s --dry-run` on the rendered dpcache.conf and settings;
+   `amtool check-config`, and `dpcache-k8s --dry-run` on each overlay's rendered dpcache.conf
+   and settings (sriov: with the fixtures' VF and annotation and the rendered limits);
 4. k8s/monitoring's copies of dashboards/alerts.yml and dpcache.json are identical.
 
 Usage: test_render.py --dpcache-k8s build/control/dpcache-k8s
@@ -182,6 +183,43 @@ def config_checks(name, objs, tmp, k8s_bin):
         r = subprocess.run(cmd, capture_output=True, text=True)
         check(r.returncode == 0, f"{name}: {what}" + ("" if r.returncode == 0 else
                                                       f": {r.stdout}{r.stderr}"))
+    if name == "sriov":
+        # dpcache-k8s on the rendered sriov configuration with what the pod would get: the
+        # device plugin's variables and Multus's annotation of tests/k8s/fixtures (attachment
+        # dpcache/sriov-dpdk, the overlay's), its hugepage and memory limits, a cgroup of two CPUs
+        # (this machine's) with the matching quota; the VFIO group device is stood in for by
+        # /dev/null (no VF here); one worker plus the control CPU
+        sts = [o for o in objs if o["kind"] == "StatefulSet"][0]
+        dp = [c for c in sts["spec"]["template"]["spec"]["containers"]
+              if c["name"] == "dpcache"][0]
+        lim = dp["resources"]["limits"]
+        giB = {"2Gi": 2 << 30}
+        fx = os.path.join(ROOT, "tests/k8s/fixtures")
+        cg = os.path.join(d, "cgroup")
+        os.makedirs(cg, exist_ok=True)
+        with open(os.path.join(cg, "cpu.max"), "w") as f:
+            f.write("200000 100000\n")
+        status = os.path.join(d, "network-status")
+        with open(status, "w") as f:
+            f.write(open(os.path.join(fx, "network-status-one.json")).read())
+        k8senv = [o for o in objs if o["kind"] == "ConfigMap"
+                  and o["metadata"]["name"].startswith("dpcache-k8s-")][0]["data"]
+        env = {"PATH": os.environ["PATH"], "POD_NAME": "dpcache-2",
+               "DPCACHE_TERMINATION_LOG": "", "DPCACHE_WORKERS": "1",
+               "DPCACHE_HUGEPAGES_2MI": str(giB[lim["hugepages-2Mi"]]),
+               "DPCACHE_MEMORY_LIMIT": str(giB[lim["memory"]]), "DPCACHE_CGROUP_ROOT": cg}
+        env.update(k8senv)
+        env["DPCACHE_CONFIG"] = os.path.join(d, "dpcache.conf")
+        env["DPCACHE_NETWORK_STATUS_FILE"] = status
+        for line in open(os.path.join(fx, "pcidevice-one.env")):
+            k, v = line.rstrip("\n").split("=", 1)
+            env[k] = v.replace("/dev/vfio/169", "/dev/null")
+        r = subprocess.run([k8s_bin, "--dry-run"], env=env, capture_output=True, text=True)
+        argv = r.stdout.split("\n")
+        check(r.returncode == 0 and "-a" in argv and "0000:3b:02.1" in argv and
+              "192.0.2.12/24" in argv and "192.0.2.1" in argv and "--no-huge" not in argv,
+              f"sriov: dpcache-k8s --dry-run on the rendered config with a VF: "
+              f"{' '.join(argv)}{r.stderr.strip()}")
     if name == "kernel":
         # dpcache-k8s on the rendered configuration, as the pod's container would run it
         env = {"PATH": os.environ["PATH"], "POD_NAME": "dpcache-0",

@@ -92,16 +92,23 @@ rootfs() {
     echo "   $(( SECONDS - t0 )) s, sha256 $(sha256sum "$out/$name-rootfs.tar" | cut -c1-16)..." >&2
 }
 
+# image NAME TAG [LABEL...]
 image() {
     local name=$1 tag="localhost/$2:$version"
+    shift 2
     echo "== $name: image $tag (podman build --timestamp $SOURCE_DATE_EPOCH)" >&2
     podman build --quiet --timestamp "$SOURCE_DATE_EPOCH" -f "$here/Containerfile.$name" \
-        -t "$tag" "$out" >/dev/null
+        "$@" -t "$tag" "$out" >/dev/null
     local id size
     id=$(podman image inspect --format '{{.Id}}' "$tag")
     size=$(podman image inspect --format '{{.Size}}' "$tag")
     printf '%s\t%s\t%s MB\t%s\n' "$tag" "${id:0:12}" "$(( size / 1000000 ))" \
         "rootfs sha256 $(sha256sum "$out/$name-rootfs.tar" | cut -d' ' -f1)"
+}
+
+# The sha256 of the stripped binaries in DIR (names and contents).
+binaries_sha() {
+    (cd "$1" && sha256sum -- * | sha256sum | cut -c1-64)
 }
 
 if [ -z "$only" ] || [ "$only" = dpcache ]; then
@@ -128,7 +135,8 @@ if [ -z "$only" ] || [ "$only" = dpcache ]; then
         --customize-hook='echo "dpcache:x:10001:" >> "$1"/etc/group' \
         --customize-hook='mkdir -p "$1"/var/lib/dpcache "$1"/var/run/dpcache "$1"/var/run/dpdk "$1"/etc/dpcache && chown 10001:10001 "$1"/var/lib/dpcache "$1"/var/run/dpcache "$1"/var/run/dpdk' \
         --customize-hook='chroot "$1" sh -c "for b in /usr/bin/dpcache /usr/bin/dpcache-control /usr/bin/dpcache-k8s /usr/bin/dpcache-front /usr/bin/redis-cli; do ldd \$b | grep -q \"not found\" && { ldd \$b; exit 1; }; done; exit 0"'
-    image dpcache dpcache
+    # the label lets tests/k8s/test_podman.py tell whether the image holds a build's binaries
+    image dpcache dpcache --label "dpcache.binaries=$(binaries_sha "$stage/usr/bin")"
 fi
 if [ -z "$only" ] || [ "$only" = monitoring ]; then
     rootfs monitoring "${MONITORING_PKGS[@]}" -- \

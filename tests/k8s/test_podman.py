@@ -211,10 +211,24 @@ def main():
     have = sh("podman", "images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
     need = [f"localhost/dpcache:{version}"] + ([] if args.quick else
                                                [f"localhost/dpcache-monitoring:{version}"])
-    if args.rebuild_images or any(i not in have for i in need):
+    # the dpcache image must hold this build's binaries (its label, k8s/image/build.sh)
+    stale = False
+    if f"localhost/dpcache:{version}" in have:
+        label = sh("podman", "image", "inspect", "--format",
+                   '{{index .Labels "dpcache.binaries"}}', f"localhost/dpcache:{version}").stdout
+        with tempfile.TemporaryDirectory() as d:
+            for b in ("dataplane/dpcache", "control/dpcache-control", "control/dpcache-k8s",
+                      "tools/dpcache-pmd", "tools/dpcache-load", "ebpf/dpcache-front"):
+                sh("strip", "-o", os.path.join(d, os.path.basename(b)),
+                   os.path.join(args.build, b))
+            mine = sh("sh", "-c", "sha256sum -- * | sha256sum | cut -c1-64", cwd=d).stdout
+        stale = label.strip() != mine.strip()
+        if stale:
+            log("the dpcache image holds other binaries than this build's: rebuilding it")
+    if args.rebuild_images or stale or any(i not in have for i in need):
         log("building the images (k8s/image/build.sh)")
-        only = ["--only", "dpcache"] if args.quick and f"localhost/dpcache:{version}" not in have \
-            else []
+        only = ["--only", "dpcache"] if (args.quick or all(i in have for i in need)) and \
+            not args.rebuild_images else []
         out = sh(os.path.join(ROOT, "k8s/image/build.sh"), "--binaries", args.build, *only,
                  timeout=1800)
         print(out.stdout, end="")

@@ -19,6 +19,8 @@
 #include "native/stack_native.h"
 #include "posix/stack_posix.h"
 
+#include "eal_sizing.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -165,8 +167,8 @@ int main(int argc, char **argv)
     } else {
         long long mb = srv.cfg.eal_memory_mb;
         if (!mb)
-            mb = 256 + srv.cfg.maxkeys * 48 / (1024 * 1024) +
-                 (srv.cfg.stack == STACK_NATIVE ? 512 : 0);
+            mb = eal_sizing_mb(srv.cfg.maxkeys, srv.cfg.stack == STACK_NATIVE,
+                               (int)srv.cfg.workers, (int)srv.cfg.native_mtu);
         lcore_map((int)srv.cfg.workers, lcores, sizeof(lcores));
         snprintf(mem, sizeof(mem), "%lld", mb);
         snprintf(prefix, sizeof(prefix), "dpcache%lld", srv.cfg.port);

@@ -5,7 +5,9 @@
 set -euo pipefail
 
 PKGS=(
+    aardvark-dns
     bpftool
+    catatonit
     clang
     dpdk
     dpdk-dev
@@ -13,6 +15,7 @@ PKGS=(
     gnuplot-nox
     ethtool
     iproute2
+    iptables
     iputils-ping
     libbpf-dev
     libclang-rt-14-dev
@@ -22,15 +25,20 @@ PKGS=(
     liburcu-dev
     llvm
     meson
+    mmdebstrap
+    netavark
     ninja-build
     pkg-config
+    podman
     procps
     prometheus
     prometheus-alertmanager
     python3
     python3-redis
+    python3-yaml
     redis-server
     redis-tools
+    runc
 )
 
 if [ "$(id -u)" != 0 ]; then
@@ -59,6 +67,9 @@ if [ ${#missing[@]} -gt 0 ]; then
         fi
     done
 fi
+
+# podman, kubectl and the npm packages of the Kubernetes tests (tests/k8s)
+"$(dirname "$0")/k8s-deps.sh"
 
 # 2 MiB hugepages for the native stack (production mode); harmless for the posix stack.
 want=${DPCACHE_HUGEPAGES:-1024}

@@ -23,6 +23,13 @@ int secret_equal(const char *given, size_t glen, const char *secret, size_t slen
     return diff == 0;
 }
 
+int secret_mode_ok(const struct stat *st)
+{
+    mode_t m = st->st_mode & (S_IRWXG | S_IRWXO);
+
+    return m == 0 || (m == S_IRGRP && st->st_uid == 0);
+}
+
 int secret_read_token(const char *path, char **out, char *err, size_t errlen)
 {
     char buf[SECRET_TOKEN_MAX + 2];
@@ -41,10 +48,11 @@ int secret_read_token(const char *path, char **out, char *err, size_t errlen)
         close(fd);
         return -1;
     }
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    if (!secret_mode_ok(&st)) {
         snprintf(err, errlen,
                  "admin-token-file %s: permissions %04o are too open: the token must not be "
-                 "accessible by group or others (chmod 600 %s)",
+                 "accessible by others, nor by its group unless root owns the file and the group "
+                 "may only read it (chmod 600 %s)",
                  path, (unsigned)(st.st_mode & 07777), path);
         close(fd);
         return -1;

@@ -1,6 +1,9 @@
 /*
- * secret.h - the admin API's bearer token: read from its file, which must be closed to group
- * and others (as ssh refuses a private key others may read), and compared in constant time.
+ * secret.h - the admin API's bearer token: read from its file, which must be closed to others
+ * and to its group (as ssh refuses a private key others may read), and compared in constant
+ * time. One exception, PostgreSQL's for its key file: a file root owns may be readable by its
+ * group, which is how a non-root container reads a Kubernetes Secret (files root:<fsGroup>,
+ * mode 0440).
  *
  * Thread-safety: no state; both functions are reentrant.
  */
@@ -19,10 +22,15 @@
  */
 int secret_equal(const char *given, size_t glen, const char *secret, size_t slen);
 
+/* secret_mode_ok: whether the permissions of @st keep the token to its owner (0600, 0400), or to
+ * root and the file's group read-only (0640, 0440 owned by root). */
+struct stat;
+int secret_mode_ok(const struct stat *st);
+
 /**
  * secret_read_token: the first line of the file @path (CR/LF and trailing blanks removed) into
- * *@out (malloc'd; the caller frees it). The file must be a regular file without any
- * permission bit for group or others (mode 0600 or 0400). Returns 0, or -1 with a message in
+ * *@out (malloc'd; the caller frees it). The file must be a regular file whose mode passes
+ * secret_mode_ok. Returns 0, or -1 with a message in
  * @err: cannot open, not a regular file, permissions too open, empty first line, longer than
  * SECRET_TOKEN_MAX.
  */

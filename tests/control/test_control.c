@@ -400,7 +400,7 @@ static int token_file(char *path, const char *text, mode_t mode)
 
 static void test_secret_token_file(void **state)
 {
-    static const mode_t loose[] = { 0644, 0640, 0604, 0660, 0606, 0610, 0601, 0700 | 0004 };
+    static const mode_t loose[] = { 0644, 0604, 0660, 0650, 0606, 0610, 0601, 0700 | 0004 };
     char path[64], err[512], *tok, big[SECRET_TOKEN_MAX + 10];
 
     (void)state;
@@ -413,7 +413,21 @@ static void test_secret_token_file(void **state)
     assert_int_equal(secret_read_token(path, &tok, err, sizeof(err)), 0);
     assert_string_equal(tok, "tok-123");
     free(tok);
-    /* any permission for group or others: refused, saying why and what to do */
+    /* a file root owns, readable by its group only (a Kubernetes Secret with fsGroup): accepted;
+     * the same mode on a file another user owns: refused */
+    assert_int_equal(getuid(), 0); /* the unit suite runs as root (scripts/test.sh) */
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(chmod(path, k ? 0440 : 0640), 0);
+        assert_int_equal(secret_read_token(path, &tok, err, sizeof(err)), 0);
+        free(tok);
+    }
+    assert_int_equal(chown(path, 65534, 65534), 0);
+    tok = (char *)1;
+    assert_int_equal(secret_read_token(path, &tok, err, sizeof(err)), -1);
+    assert_null(tok);
+    assert_non_null(strstr(err, "0440 are too open"));
+    assert_int_equal(chown(path, 0, 0), 0);
+    /* any other permission for group or others: refused, saying why and what to do */
     for (size_t i = 0; i < sizeof(loose) / sizeof(loose[0]); i++) {
         char want[16];
         assert_int_equal(chmod(path, loose[i]), 0);

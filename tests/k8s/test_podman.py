@@ -264,9 +264,31 @@ def main():
         for d in docs:
             if d["kind"] != "Pod":
                 continue
+            fsgroup = d["spec"].get("securityContext", {}).get("fsGroup", 0)
             for v in d["spec"].get("volumes", []):
-                if "secret" in v:
-                    v["secret"].setdefault("optional", False)
+                if "secret" not in v:
+                    continue
+                v["secret"].setdefault("optional", False)
+                # podman 4.3 ignores a Secret volume's defaultMode (its files are 0644); the
+                # kubelet writes them root:<fsGroup> with that mode, which dpcache-control's
+                # token rule depends on (0440: docs/kubernetes.md, "Secrets"). So the test
+                # writes the files as the kubelet would and mounts them as a hostPath.
+                mode = v["secret"].get("defaultMode")
+                if mode is not None:
+                    sec = [o for o in objs if o["kind"] == "Secret" and
+                           o["metadata"]["name"] == v["secret"]["secretName"]][0]
+                    dirp = os.path.join(tmp, "secret-" + v["name"])
+                    os.makedirs(dirp, exist_ok=True)
+                    os.chmod(dirp, 0o755)
+                    for it in v["secret"].get("items") or [{"key": k, "path": k}
+                                                           for k in sec["data"]]:
+                        fp = os.path.join(dirp, it["path"])
+                        with open(fp, "wb") as f:
+                            f.write(base64.b64decode(sec["data"][it["key"]]))
+                        os.chown(fp, 0, fsgroup)
+                        os.chmod(fp, it.get("mode", mode))
+                    del v["secret"]
+                    v["hostPath"] = {"path": dirp, "type": "Directory"}
             for c in d["spec"]["containers"]:
                 for e in c.get("env", []):
                     ref = e.get("valueFrom", {}).get("secretKeyRef")
@@ -309,7 +331,10 @@ def run(args, files, pw, token):
     play(files["dpcache-0"])
     ip = pod_ip("dpcache-0")
     log(f"dpcache-0 is at {ip}")
-    wait_http(f"http://{ip}:9121/readyz", "dpcache-0 ready")
+    if not wait_http(f"http://{ip}:9121/readyz", "dpcache-0 ready"):
+        for c in ("control", "dpcache"):  # what the containers said: the reason
+            r = sh("podman", "logs", "--tail", "15", f"dpcache-0-{c}", check_rc=False)
+            log(f"dpcache-0-{c} log:\n{r.stdout}{r.stderr}")
     check(redis(ip, pw, "ping") == "PONG", "redis-cli reaches dpcache-0 over the pod network")
     check(redis("127.0.0.1", pw, "ping", inside="dpcache-0-dpcache") == "PONG",
           "redis-cli reaches dpcache inside its pod (podman exec dpcache-0-dpcache redis-cli)")

@@ -89,6 +89,12 @@ def semantic(name, objs):
             if "secret" in v:
                 check(v["secret"]["secretName"] in names("Secret"),
                       f"{wn}: Secret volume {v['secret']['secretName']} exists")
+                # dpcache-control refuses a token others (or a non-root owner's group) may
+                # read; the kubelet writes Secret files root:<fsGroup>: 0440 is the mode
+                if any(i.get("key") == "admin-token" for i in v["secret"].get("items", [])):
+                    check(v["secret"].get("defaultMode") == 0o440,
+                          f"{wn}: the admin token is mounted 0440 (defaultMode 288), "
+                          f"not {oct(v['secret'].get('defaultMode', 0o644))}")
             if "persistentVolumeClaim" in v:
                 check(v["persistentVolumeClaim"]["claimName"] in names("PersistentVolumeClaim"),
                       f"{wn}: PVC {v['persistentVolumeClaim']['claimName']} exists")
